@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response, status
+
+from todo_api.api.deps import (
+    CurrentUserId,
+    LimiterDep,
+    SessionDep,
+    SettingsDep,
+    client_ip,
+)
+from todo_api.core.security import create_access_token
+from todo_api.models import User
+from todo_api.schemas import LoginIn, SignupIn, TokenOut, UserOut
+from todo_api.services import users
+from todo_api.services.errors import NotFound, Unauthorized
+
+router = APIRouter(prefix="/api/auth", tags=["auth"])
+
+
+def _token_for(user: User, settings: SettingsDep) -> TokenOut:
+    token = create_access_token(
+        user.id, settings.auth_secret.get_secret_value(), settings.access_token_expire_minutes
+    )
+    return TokenOut(access_token=token, user=UserOut.model_validate(user))
+
+
+@router.post("/signup", status_code=status.HTTP_201_CREATED, response_model=TokenOut)
+async def signup(
+    body: SignupIn,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    limiter: LimiterDep,
+) -> TokenOut:
+    # Sign-ups share the login allowance per IP so accounts cannot be mass-created.
+    await limiter.consume(limiter.parse(settings.login_rate_limit), f"signup:{client_ip(request)}")
+    user = await users.create_user(session, body.email, body.password, body.name)
+    return _token_for(user, settings)
+
+
+@router.post("/login", response_model=TokenOut)
+async def login(
+    body: LoginIn,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    limiter: LimiterDep,
+) -> TokenOut:
+    limit = limiter.parse(settings.login_rate_limit)
+    keys = (f"login:email:{users.normalize_email(body.email)}", f"login:ip:{client_ip(request)}")
+    await limiter.check(limit, *keys)  # only failed attempts count against the allowance
+    try:
+        user = await users.authenticate(session, body.email, body.password)
+    except Unauthorized:
+        await limiter.hit(limit, *keys)
+        raise
+    return _token_for(user, settings)
+
+
+@router.get("/me", response_model=UserOut)
+async def me(user_id: CurrentUserId, session: SessionDep) -> User:
+    user = await users.get_user(session, user_id)
+    if user is None:  # deleted between the token check and here
+        raise NotFound("User not found")
+    return user
+
+
+@router.delete("/me", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_me(user_id: CurrentUserId, session: SessionDep) -> Response:
+    """Delete the account with all its tasks and conversations."""
+    await users.delete_user(session, user_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

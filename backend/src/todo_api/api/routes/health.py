@@ -1,0 +1,36 @@
+"""Liveness, readiness and metrics: what Kubernetes probes and Prometheus scrape."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from todo_api.core.metrics import REGISTRY
+from todo_api.db import ping
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/health")
+async def health() -> dict[str, str]:
+    """Liveness: the process serves requests. Never touches the database."""
+    return {"status": "healthy"}
+
+
+@router.get("/ready", response_model=None, responses={503: {"description": "Database unreachable"}})
+async def ready(request: Request) -> dict[str, str] | JSONResponse:
+    """Readiness: the database answers within DB_TIMEOUT_SECONDS."""
+    settings = request.app.state.settings
+    try:
+        await asyncio.wait_for(ping(request.app.state.engine), settings.db_timeout_seconds)
+    except Exception:
+        return JSONResponse({"status": "not ready", "database": "unreachable"}, status_code=503)
+    return {"status": "ready", "database": "connected"}
+
+
+@router.get("/metrics", response_class=Response)
+async def metrics() -> Response:
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,96 @@
+"""`todo-api` command: serve the API, run migrations, check configuration."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+from todo_api.core.config import ConfigError, Settings, load_settings
+from todo_api.core.logging import configure_logging
+
+log = logging.getLogger("todo_api")
+
+
+def _settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        # One line naming the variable; no traceback wall in `kubectl logs`.
+        print(f"configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _migrate(settings: Settings) -> None:
+    from todo_api.migrate import upgrade
+
+    try:
+        upgrade(settings.database_url)
+    except Exception as exc:
+        print(f"migration failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    settings = _settings_or_exit()
+    configure_logging(settings.log_level)
+    if settings.should_migrate_on_start:
+        log.info("applying migrations before start (MIGRATE_ON_START)")
+        _migrate(settings)
+    uvicorn.run(
+        "todo_api.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        # SIGTERM: stop accepting, let in-flight requests finish (Kubernetes grace period is 30 s).
+        timeout_graceful_shutdown=args.graceful_timeout,
+        timeout_keep_alive=5,
+    )
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    settings = _settings_or_exit()
+    configure_logging(settings.log_level)
+    _migrate(settings)
+    log.info("database schema is up to date")
+
+
+def cmd_check_config(_: argparse.Namespace) -> None:
+    settings = _settings_or_exit()
+    print(f"configuration ok (env={settings.app_env}, llm={settings.llm_provider})")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="todo-api", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the HTTP server")
+    serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8001")))
+    serve.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "1")))
+    serve.add_argument("--graceful-timeout", type=int, default=20)
+    serve.set_defaults(func=cmd_serve)
+
+    migrate = sub.add_parser("migrate", help="apply database migrations (alembic upgrade head)")
+    migrate.set_defaults(func=cmd_migrate)
+
+    check = sub.add_parser("check-config", help="validate the environment and exit")
+    check.set_defaults(func=cmd_check_config)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+"""Settings from the environment (12-factor). One place, built once per process."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_AUTH_SECRET = "dev-insecure-secret-change-me-0123456789abcdef"  # noqa: S105 - dev default only
+MIN_SECRET_LENGTH = 32
+
+# libpq's sslmode values and what asyncpg's `ssl` argument accepts for them.
+_SSLMODES = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}
+# libpq query parameters asyncpg does not understand; dropped rather than crashing the driver.
+_LIBPQ_ONLY_PARAMS = {"channel_binding", "sslrootcert", "sslcert", "sslkey", "connect_timeout"}
+
+
+class ConfigError(Exception):
+    """A setting is missing or invalid; the message names the variable."""
+
+
+def normalize_database_url(raw: str) -> str:
+    """Map the URLs people paste (Neon, Heroku, libpq) onto SQLAlchemy's async drivers.
+
+    postgres://… and postgresql://… become postgresql+asyncpg://…, and libpq's `sslmode` becomes
+    asyncpg's `ssl`, so a Neon URL with `?sslmode=require` works as given.
+    """
+    url = raw.strip()
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme in {"postgres", "postgresql", "postgresql+asyncpg"}:
+        if not parts.hostname and "host=" not in parts.query:
+            raise ValueError("PostgreSQL URL needs a host, e.g. postgresql://user:pass@host/db")
+        if not parts.path.strip("/"):
+            raise ValueError("PostgreSQL URL needs a database name, e.g. .../tododb")
+        params = []
+        for key, value in parse_qsl(parts.query, keep_blank_values=True):
+            if key == "sslmode":
+                if value not in _SSLMODES:
+                    raise ValueError(f"unknown sslmode {value!r}")
+                params.append(("ssl", value))
+            elif key not in _LIBPQ_ONLY_PARAMS:
+                params.append((key, value))
+        return urlunsplit(
+            ("postgresql+asyncpg", parts.netloc, parts.path, urlencode(params), parts.fragment)
+        )
+    if scheme in {"sqlite", "sqlite+aiosqlite"}:
+        return "sqlite+aiosqlite" + url[len(parts.scheme) :]
+    raise ValueError("must start with postgresql:// (or postgres://) or sqlite:///")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+    )
+
+    app_env: Literal["development", "production", "test"] = "development"
+    database_url: str = "sqlite:///./todo.db"
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_max_overflow: int = Field(default=10, ge=0, le=200)
+    # Seconds to wait for the database (connect, pool checkout and statements) before failing fast.
+    db_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+    migrate_on_start: bool | None = None
+
+    auth_secret: SecretStr = SecretStr(DEV_AUTH_SECRET)
+    access_token_expire_minutes: int = Field(default=60 * 24, ge=1, le=60 * 24 * 30)
+    login_rate_limit: str = "10/minute"
+    chat_rate_limit: str = "30/minute"
+
+    cors_origins: str = "http://localhost:3000"
+    frontend_url: str = ""
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+
+    llm_provider: Literal["local", "groq", "openai", "openai-compatible"] = "local"
+    llm_model: str = ""
+    llm_base_url: str = ""
+    llm_api_key: SecretStr | None = None
+    groq_api_key: SecretStr | None = None
+    openai_api_key: SecretStr | None = None
+    llm_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+    llm_max_retries: int = Field(default=2, ge=0, le=10)
+    llm_max_steps: int = Field(default=6, ge=1, le=20)
+    chat_max_message_chars: int = Field(default=2000, ge=1, le=20000)
+    chat_history_messages: int = Field(default=20, ge=0, le=200)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalize_db(cls, value: str) -> str:
+        return normalize_database_url(value)
+
+    @model_validator(mode="after")
+    def _production_rules(self) -> Settings:
+        if self.is_production:
+            secret = self.auth_secret.get_secret_value()
+            if secret == DEV_AUTH_SECRET or len(secret) < MIN_SECRET_LENGTH:
+                raise ValueError(
+                    f"AUTH_SECRET: must be set to a random string of at least "
+                    f"{MIN_SECRET_LENGTH} characters in production (openssl rand -hex 32)"
+                )
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def should_migrate_on_start(self) -> bool:
+        """Development runs migrations at start so `make run` needs no extra step."""
+        if self.migrate_on_start is not None:
+            return self.migrate_on_start
+        return not self.is_production
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        origins = [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
+        if self.frontend_url:
+            origins.append(self.frontend_url.strip().rstrip("/"))
+        return sorted(set(origins))
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, turning validation errors into one line that names the variable."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = [str(part) for part in err.get("loc", ()) if part]
+        msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+        if loc:
+            name = loc[0].upper()
+            raise ConfigError(f"{name}: {msg}") from None
+        # model-level errors already start with the variable name
+        raise ConfigError(msg) from None
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,110 @@
+"""The ASGI application: `create_app()` wires settings, database, routers and error handling."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+from todo_api import __version__
+from todo_api.api.middleware import RequestContextMiddleware
+from todo_api.api.routes import auth, health, tasks
+from todo_api.core.config import Settings, get_settings
+from todo_api.core.logging import configure_logging
+from todo_api.core.ratelimit import RateLimited, RateLimiter
+from todo_api.db import create_engine, create_sessionmaker
+from todo_api.services.errors import ServiceError
+
+log = logging.getLogger("todo_api")
+
+DB_UNAVAILABLE = "Database unavailable, please retry shortly"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+    engine = create_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        log.info(
+            "starting todo-api",
+            extra={
+                "version": __version__,
+                "env": settings.app_env,
+                "database": engine.url.get_backend_name(),
+                "llm": settings.llm_provider,
+            },
+        )
+        yield
+        await engine.dispose()
+
+    app = FastAPI(
+        title="Todo Chatbot API",
+        version=__version__,
+        description="Tasks, an AI chat assistant that manages them, and an MCP server.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.limiter = RateLimiter()
+
+    app.include_router(health.router)
+    app.include_router(auth.router)
+    app.include_router(tasks.router)
+
+    _install_error_handlers(app)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.allowed_origins,
+        allow_credentials=True,
+        allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+    )
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ServiceError)
+    async def service_error(_: Request, exc: ServiceError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(RateLimited)
+    async def rate_limited(_: Request, exc: RateLimited) -> JSONResponse:
+        return JSONResponse(
+            {"detail": str(exc)}, status_code=429, headers={"Retry-After": str(exc.retry_after)}
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # Drop the echoed input: it may hold a password, and it may not be JSON-serialisable.
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()
+        ]
+        return JSONResponse({"detail": errors}, status_code=422)
+
+    async def database_error(_: Request, exc: Exception) -> JSONResponse:
+        # Input the validators let through but the database refuses is the client's problem;
+        # everything else (connection refused, pool or statement timeout) is a short outage.
+        if isinstance(exc, IntegrityError):
+            return JSONResponse({"detail": "Conflicts with existing data"}, status_code=409)
+        if isinstance(exc, DataError):
+            return JSONResponse({"detail": "Value out of range"}, status_code=422)
+        log.warning("database unavailable: %s", type(exc).__name__)
+        return JSONResponse(
+            {"detail": DB_UNAVAILABLE}, status_code=503, headers={"Retry-After": "2"}
+        )
+
+    for exc_type in (DBAPIError, PoolTimeoutError, OSError, TimeoutError):
+        app.add_exception_handler(exc_type, database_error)

@@ -1,0 +1,189 @@
+"""Request and response shapes, shared by the REST routers, the agent tools and the MCP server."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    field_validator,
+)
+
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+
+
+class Priority(StrEnum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+
+class StatusFilter(StrEnum):
+    all = "all"
+    pending = "pending"
+    completed = "completed"
+
+
+class SortField(StrEnum):
+    created = "created"
+    due = "due"
+    priority = "priority"
+    title_ = "title"  # `title` would shadow str.title
+
+
+class SortOrder(StrEnum):
+    asc = "asc"
+    desc = "desc"
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- accounts -------------------------------------------------------------------------------
+
+
+class SignupIn(StrictModel):
+    email: EmailStr = Field(max_length=320)
+    password: str = Field(min_length=8, max_length=128)
+    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
+
+
+class LoginIn(StrictModel):
+    email: EmailStr = Field(max_length=320)
+    password: str = Field(min_length=1, max_length=128)
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    email: str
+    name: str
+    created_at: datetime
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
+    user: UserOut
+
+
+# --- tasks ----------------------------------------------------------------------------------
+
+
+def _unique_tags(tags: list[str] | None) -> list[str] | None:
+    if tags is None:
+        return None
+    seen: dict[str, None] = {}
+    for tag in tags:
+        seen.setdefault(tag, None)
+    return list(seen)
+
+
+class TaskCreate(StrictModel):
+    title: Title
+    description: Description = ""
+    priority: Priority = Priority.medium
+    due_date: date | None = None
+    tags: list[Tag] = Field(default_factory=list, max_length=20)
+    completed: bool = False
+
+    _tags = field_validator("tags")(classmethod(lambda cls, v: _unique_tags(v)))
+
+
+class TaskUpdate(StrictModel):
+    """PATCH body: only the fields given change. `null` clears due_date; others cannot be null."""
+
+    title: Title | None = None
+    description: Description | None = None
+    priority: Priority | None = None
+    due_date: date | None = None
+    tags: list[Tag] | None = Field(default=None, max_length=20)
+    completed: bool | None = None
+
+    _tags = field_validator("tags")(classmethod(lambda cls, v: _unique_tags(v)))
+
+    @field_validator("title", "description", "priority", "tags", "completed", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("may not be null")
+        return value
+
+
+class TaskOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    title: str
+    description: str
+    completed: bool
+    priority: Priority
+    due_date: date | None
+    tags: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+
+class TaskQuery(BaseModel):
+    status: StatusFilter = StatusFilter.all
+    priority: Priority | None = None
+    q: str | None = Field(default=None, max_length=200)
+    sort: SortField = SortField.created
+    order: SortOrder = SortOrder.desc
+    limit: int = Field(default=50, ge=1, le=200)
+    offset: int = Field(default=0, ge=0, le=1_000_000)
+
+
+class TaskPage(BaseModel):
+    items: list[TaskOut]
+    total: int
+    limit: int
+    offset: int
+
+
+# --- chat -----------------------------------------------------------------------------------
+
+
+class ChatIn(StrictModel):
+    message: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+    conversation_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+
+
+class ActionOut(BaseModel):
+    tool: str
+    arguments: dict[str, Any]
+    result: str
+    ok: bool = True
+
+
+class ChatOut(BaseModel):
+    conversation_id: int
+    reply: str
+    actions: list[ActionOut]
+
+
+class ConversationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    title: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class MessageOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    role: str
+    content: str
+    actions: list[ActionOut]
+    created_at: datetime

@@ -1,0 +1,49 @@
+"""Accounts: sign up, credential check, lookup, deletion."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from todo_api.core.security import hash_password, verify_password
+from todo_api.models import User
+from todo_api.services.errors import Conflict, Unauthorized
+
+BAD_CREDENTIALS = "Incorrect email or password"
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+async def create_user(session: AsyncSession, email: str, password: str, name: str = "") -> User:
+    email = normalize_email(email)
+    if await session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise Conflict("An account with this email already exists")
+    user = User(email=email, name=name, password_hash=await hash_password(password))
+    session.add(user)
+    try:
+        await session.commit()
+    except IntegrityError:  # a concurrent sign-up with the same email won the race
+        await session.rollback()
+        raise Conflict("An account with this email already exists") from None
+    return user
+
+
+async def authenticate(session: AsyncSession, email: str, password: str) -> User:
+    user = await session.scalar(select(User).where(User.email == normalize_email(email)))
+    # Verify even for unknown emails so timing does not reveal which accounts exist.
+    ok = await verify_password(password, user.password_hash if user else None)
+    if user is None or not ok:
+        raise Unauthorized(BAD_CREDENTIALS)
+    return user
+
+
+async def get_user(session: AsyncSession, user_id: int) -> User | None:
+    return await session.get(User, user_id)
+
+
+async def delete_user(session: AsyncSession, user_id: int) -> None:
+    await session.execute(delete(User).where(User.id == user_id))
+    await session.commit()
