@@ -59,8 +59,30 @@ def cmd_serve(args: argparse.Namespace) -> None:
 def cmd_migrate(args: argparse.Namespace) -> None:
     settings = _settings_or_exit()
     configure_logging(settings.log_level)
+    if args.check:
+        _check_schema(settings)
+        return
     _migrate(settings)
     log.info("database schema is up to date")
+
+
+def _check_schema(settings: Settings) -> None:
+    """Exit 0 when the schema is at head, 3 when migrations are pending, 1 when unreachable.
+
+    Used by the backend's init container so new pods wait for the migration Job.
+    """
+    from todo_api.migrate import current_and_head
+
+    try:
+        current, head = current_and_head(settings.database_url)
+    except Exception as exc:
+        print(f"database unreachable: {type(exc).__name__}: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+    if current != head:
+        print(f"migrations pending: database at {sorted(current)}, code expects {sorted(head)}",
+              file=sys.stderr)
+        raise SystemExit(3)
+    print(f"database schema at head {sorted(head)}")
 
 
 def cmd_check_config(_: argparse.Namespace) -> None:
@@ -80,6 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     migrate = sub.add_parser("migrate", help="apply database migrations (alembic upgrade head)")
+    migrate.add_argument(
+        "--check", action="store_true",
+        help="only check: exit 0 at head, 3 when migrations are pending, 1 when unreachable",
+    )
     migrate.set_defaults(func=cmd_migrate)
 
     check = sub.add_parser("check-config", help="validate the environment and exit")
