@@ -20,10 +20,11 @@ from testsupport.tools import free_port
 
 def find_pg_bin() -> str | None:
     """Directory holding initdb/pg_ctl, or None when PostgreSQL is not installed."""
-    if shutil.which("initdb"):
-        return str(Path(shutil.which("initdb") or "").parent)
     candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), reverse=True)
-    return str(Path(candidates[0]).parent) if candidates else None
+    if candidates:  # Debian keeps psql, pg_ctl and initdb together here
+        return str(Path(candidates[0]).parent)
+    found = shutil.which("initdb")
+    return str(Path(os.path.realpath(found)).parent) if found else None
 
 
 class PostgresServer:
@@ -40,7 +41,12 @@ class PostgresServer:
         cmd = [os.path.join(self.bin_dir, args[0]), *args[1:]]
         if self._as_user:
             cmd = ["runuser", "-u", self._as_user, "--", *cmd]
-        return subprocess.run(cmd, check=check, capture_output=True, text=True, timeout=60)
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
+        if check and result.returncode != 0:
+            raise RuntimeError(
+                f"{' '.join(args[:1])} failed ({result.returncode}): {result.stderr}"
+            )
+        return result
 
     def init(self) -> None:
         self.sockdir.mkdir(parents=True, exist_ok=True)

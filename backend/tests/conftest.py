@@ -5,34 +5,18 @@ from __future__ import annotations
 import itertools
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
+from testsupport.app import UserCtx, make_settings
 from testsupport.pg import PostgresServer
-from todo_api.core.config import Settings, load_settings
 from todo_api.main import create_app
 from todo_api.migrate import upgrade
 
-TEST_SECRET = "test-secret-0123456789abcdef0123456789abcdef"
 _counter = itertools.count()
-
-
-def make_settings(database_url: str, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "database_url": database_url,
-        "app_env": "test",
-        "auth_secret": TEST_SECRET,
-        "login_rate_limit": "1000/minute",
-        "chat_rate_limit": "1000/minute",
-        "migrate_on_start": False,
-    }
-    values.update(overrides)
-    return load_settings(**values)
 
 
 @pytest.fixture(scope="session")
@@ -50,7 +34,9 @@ def postgres_url(pg_server: PostgresServer) -> str:
     return url
 
 
-@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(
+    scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
 def database_url(request: pytest.FixtureRequest) -> str:
     """Each API test runs once against SQLite and once against PostgreSQL."""
     url: str = request.getfixturevalue(f"{request.param}_url")
@@ -69,18 +55,6 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         yield c
-
-
-@dataclass
-class UserCtx:
-    email: str
-    password: str
-    token: str
-    id: int
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
 
 
 MakeUser = Callable[[], Awaitable[UserCtx]]

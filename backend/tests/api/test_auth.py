@@ -1,0 +1,112 @@
+"""Sign-up, login, /me, account deletion, token checks, login rate limit."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+import httpx
+import jwt
+
+from testsupport.app import TEST_SECRET, UserCtx, make_settings
+from todo_api.main import create_app
+
+MakeUser = Callable[[], Awaitable[UserCtx]]
+
+
+async def test_signup_returns_token_and_user(client: httpx.AsyncClient) -> None:
+    resp = await client.post(
+        "/api/auth/signup",
+        json={"email": "  New.Person@Example.com ", "password": "longenough", "name": " Ann "},
+    )
+    assert resp.status_code == 201, resp.text
+    body = resp.json()
+    assert body["token_type"] == "bearer"
+    assert body["user"]["email"] == "new.person@example.com"
+    assert body["user"]["name"] == "Ann"
+    assert "password" not in resp.text and "hash" not in resp.text
+    claims = jwt.decode(body["access_token"], TEST_SECRET, algorithms=["HS256"])
+    assert claims["sub"] == str(body["user"]["id"]) and claims["exp"] > time.time()
+
+
+async def test_duplicate_email_is_409(client: httpx.AsyncClient, user: UserCtx) -> None:
+    resp = await client.post(
+        "/api/auth/signup", json={"email": user.email.upper(), "password": "whatever123"}
+    )
+    assert resp.status_code == 409
+
+
+async def test_signup_validation_names_the_field(client: httpx.AsyncClient) -> None:
+    resp = await client.post("/api/auth/signup", json={"email": "not-an-email", "password": "x"})
+    assert resp.status_code == 422
+    fields = {tuple(e["loc"]) for e in resp.json()["detail"]}
+    assert ("body", "email") in fields and ("body", "password") in fields
+    assert "not-an-email" not in resp.text or "input" not in resp.text
+
+
+async def test_login_and_me(client: httpx.AsyncClient, user: UserCtx) -> None:
+    resp = await client.post(
+        "/api/auth/login", json={"email": user.email, "password": user.password}
+    )
+    assert resp.status_code == 200
+    token = resp.json()["access_token"]
+    me = await client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200 and me.json()["email"] == user.email
+
+
+async def test_wrong_password_and_unknown_email_look_the_same(
+    client: httpx.AsyncClient, user: UserCtx
+) -> None:
+    wrong = await client.post("/api/auth/login", json={"email": user.email, "password": "nope1234"})
+    unknown = await client.post(
+        "/api/auth/login", json={"email": "nobody@example.com", "password": "nope1234"}
+    )
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json() == unknown.json()
+
+
+async def test_requests_without_valid_token_are_401(client: httpx.AsyncClient) -> None:
+    bad = jwt.encode({"sub": "1", "exp": int(time.time()) + 60}, "another-key-0123456789abcdef0123")
+    expired = jwt.encode({"sub": "1", "exp": int(time.time()) - 10}, TEST_SECRET)
+    for headers in (
+        {},
+        {"Authorization": "Bearer not.a.jwt"},
+        {"Authorization": f"Bearer {bad}"},
+        {"Authorization": f"Bearer {expired}"},
+        {"Authorization": "Basic dXNlcjpwYXNz"},
+    ):
+        resp = await client.get("/api/tasks", headers=headers)
+        assert resp.status_code == 401, headers
+        assert resp.headers.get("www-authenticate") == "Bearer"
+
+
+async def test_deleted_account_token_stops_working(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    victim = await make_user()
+    await client.post("/api/tasks", json={"title": "soon gone"}, headers=victim.headers)
+    assert (await client.delete("/api/auth/me", headers=victim.headers)).status_code == 204
+    assert (await client.get("/api/tasks", headers=victim.headers)).status_code == 401
+    assert (await client.get("/api/auth/me", headers=victim.headers)).status_code == 401
+    relogin = await client.post(
+        "/api/auth/login", json={"email": victim.email, "password": victim.password}
+    )
+    assert relogin.status_code == 401
+
+
+async def test_failed_logins_are_rate_limited(sqlite_url: str) -> None:
+    app = create_app(make_settings(sqlite_url, login_rate_limit="3/minute"))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        await c.post("/api/auth/signup", json={"email": "rl@example.com", "password": "goodpass1"})
+        codes = [
+            (await c.post("/api/auth/login", json={"email": "rl@example.com", "password": "bad"}))
+            for _ in range(4)
+        ]
+        blocked_even_with_right_password = await c.post(
+            "/api/auth/login", json={"email": "rl@example.com", "password": "goodpass1"}
+        )
+    await app.state.engine.dispose()
+    assert [r.status_code for r in codes] == [401, 401, 401, 429]
+    assert int(codes[-1].headers["retry-after"]) >= 1
+    assert blocked_even_with_right_password.status_code == 429

@@ -1,0 +1,216 @@
+"""Tasks API: CRUD, validation, filters, sorting, pagination and cross-user isolation."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from testsupport.app import UserCtx
+
+MakeUser = Callable[[], Awaitable[UserCtx]]
+
+
+async def _create(client: httpx.AsyncClient, user: UserCtx, **fields: Any) -> dict[str, Any]:
+    resp = await client.post("/api/tasks", json=fields, headers=user.headers)
+    assert resp.status_code == 201, resp.text
+    body: dict[str, Any] = resp.json()
+    return body
+
+
+async def test_create_defaults_and_trims(client: httpx.AsyncClient, user: UserCtx) -> None:
+    task = await _create(client, user, title="  buy milk  ")
+    assert task["title"] == "buy milk"
+    assert task["description"] == "" and task["completed"] is False
+    assert task["priority"] == "medium" and task["due_date"] is None and task["tags"] == []
+    assert task["created_at"].endswith("Z") or "+00:00" in task["created_at"]
+
+
+async def test_create_with_every_field(client: httpx.AsyncClient, user: UserCtx) -> None:
+    task = await _create(
+        client,
+        user,
+        title="pay rent",
+        description="to landlord",
+        priority="high",
+        due_date="2026-12-01",
+        tags=["home", "money", "home"],
+    )
+    assert task["priority"] == "high" and task["due_date"] == "2026-12-01"
+    assert task["tags"] == ["home", "money"]
+    fetched = await client.get(f"/api/tasks/{task['id']}", headers=user.headers)
+    assert fetched.json() == task
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({}, "title"),
+        ({"title": "   "}, "title"),
+        ({"title": "x" * 201}, "title"),
+        ({"title": "ok", "description": "d" * 2001}, "description"),
+        ({"title": "ok", "priority": "urgent"}, "priority"),
+        ({"title": "ok", "due_date": "next tuesday"}, "due_date"),
+        ({"title": "ok", "tags": ["t"] * 21}, "tags"),
+        ({"title": "ok", "owner": 5}, "owner"),
+        ({"title": 42}, "title"),
+    ],
+)
+async def test_create_validation_names_the_field(
+    client: httpx.AsyncClient, user: UserCtx, body: dict[str, Any], field: str
+) -> None:
+    resp = await client.post("/api/tasks", json=body, headers=user.headers)
+    assert resp.status_code == 422, resp.text
+    assert any(e["loc"][:2] == ["body", field] for e in resp.json()["detail"]), resp.text
+
+
+async def test_malformed_json_is_422(client: httpx.AsyncClient, user: UserCtx) -> None:
+    resp = await client.post(
+        "/api/tasks",
+        content=b'{"title": ',
+        headers={**user.headers, "content-type": "application/json"},
+    )
+    assert resp.status_code == 422
+
+
+async def test_patch_changes_only_given_fields(client: httpx.AsyncClient, user: UserCtx) -> None:
+    task = await _create(client, user, title="draft", description="keep me", due_date="2026-12-24")
+    resp = await client.patch(
+        f"/api/tasks/{task['id']}", json={"title": "final", "priority": "low"}, headers=user.headers
+    )
+    assert resp.status_code == 200
+    updated = resp.json()
+    assert updated["title"] == "final" and updated["priority"] == "low"
+    assert updated["description"] == "keep me" and updated["due_date"] == "2026-12-24"
+    assert updated["updated_at"] >= task["updated_at"]
+    cleared = await client.patch(
+        f"/api/tasks/{task['id']}", json={"due_date": None}, headers=user.headers
+    )
+    assert cleared.json()["due_date"] is None
+
+
+@pytest.mark.parametrize("body", [{"title": None}, {"completed": None}, {"title": ""}, {"x": 1}])
+async def test_patch_rejects_bad_fields(
+    client: httpx.AsyncClient, user: UserCtx, body: dict[str, Any]
+) -> None:
+    task = await _create(client, user, title="stable")
+    resp = await client.patch(f"/api/tasks/{task['id']}", json=body, headers=user.headers)
+    assert resp.status_code == 422
+    again = await client.get(f"/api/tasks/{task['id']}", headers=user.headers)
+    assert again.json()["title"] == "stable"
+
+
+async def test_complete_toggles(client: httpx.AsyncClient, user: UserCtx) -> None:
+    task = await _create(client, user, title="toggle me")
+    first = await client.post(f"/api/tasks/{task['id']}/complete", headers=user.headers)
+    second = await client.post(f"/api/tasks/{task['id']}/complete", headers=user.headers)
+    assert first.json()["completed"] is True and second.json()["completed"] is False
+
+
+async def test_delete_then_404(client: httpx.AsyncClient, user: UserCtx) -> None:
+    task = await _create(client, user, title="bye")
+    assert (
+        await client.delete(f"/api/tasks/{task['id']}", headers=user.headers)
+    ).status_code == 204
+    assert (await client.get(f"/api/tasks/{task['id']}", headers=user.headers)).status_code == 404
+    assert (
+        await client.delete(f"/api/tasks/{task['id']}", headers=user.headers)
+    ).status_code == 404
+
+
+@pytest.mark.parametrize("bad_id", ["0", "-1", "abc", "2147483648", "99999999999999999999"])
+async def test_bad_ids_are_422(client: httpx.AsyncClient, user: UserCtx, bad_id: str) -> None:
+    assert (await client.get(f"/api/tasks/{bad_id}", headers=user.headers)).status_code == 422
+
+
+async def test_list_filters_search_sort_and_paginate(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    user = await make_user()
+    await _create(client, user, title="Buy milk", priority="high", due_date="2026-12-03")
+    await _create(client, user, title="call mom", priority="low", completed=True)
+    await _create(
+        client, user, title="fix 100% of bugs", description="the_sink", due_date="2026-12-01"
+    )
+    await _create(client, user, title="apples", priority="high")
+
+    async def titles(**params: Any) -> list[str]:
+        resp = await client.get("/api/tasks", params=params, headers=user.headers)
+        assert resp.status_code == 200, resp.text
+        return [t["title"] for t in resp.json()["items"]]
+
+    assert await titles() == ["apples", "fix 100% of bugs", "call mom", "Buy milk"]
+    assert await titles(status="completed") == ["call mom"]
+    assert sorted(await titles(status="pending")) == ["Buy milk", "apples", "fix 100% of bugs"]
+    assert sorted(await titles(priority="high")) == ["Buy milk", "apples"]
+    assert await titles(q="MILK") == ["Buy milk"]
+    assert await titles(q="100%") == ["fix 100% of bugs"]  # % is literal, not a wildcard
+    assert await titles(q="the_sink") == ["fix 100% of bugs"]
+    assert await titles(q="_") == ["fix 100% of bugs"]
+    assert await titles(sort="title", order="asc") == [
+        "apples",
+        "Buy milk",
+        "call mom",
+        "fix 100% of bugs",
+    ]
+    assert (await titles(sort="due", order="asc"))[:2] == ["fix 100% of bugs", "Buy milk"]
+    assert (await titles(sort="due", order="desc"))[:2] == ["Buy milk", "fix 100% of bugs"]
+    assert (await titles(sort="priority", order="desc"))[:2] == ["apples", "Buy milk"]
+
+    page = (
+        await client.get(
+            "/api/tasks",
+            params={"limit": 2, "offset": 1, "sort": "title", "order": "asc"},
+            headers=user.headers,
+        )
+    ).json()
+    assert [t["title"] for t in page["items"]] == ["Buy milk", "call mom"]
+    assert page["total"] == 4 and page["limit"] == 2 and page["offset"] == 1
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"status": "done"},
+        {"limit": 0},
+        {"limit": 201},
+        {"offset": -1},
+        {"sort": "owner"},
+        {"order": "sideways"},
+        {"priority": "urgent"},
+        {"q": "x" * 201},
+    ],
+)
+async def test_list_rejects_bad_query(
+    client: httpx.AsyncClient, user: UserCtx, params: dict[str, Any]
+) -> None:
+    resp = await client.get("/api/tasks", params=params, headers=user.headers)
+    assert resp.status_code == 422, resp.text
+    assert resp.json()["detail"][0]["loc"][0] == "query"
+
+
+async def test_other_users_tasks_are_invisible(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    alice, bob = await make_user(), await make_user()
+    task = await _create(client, alice, title="alice's secret")
+    tid = task["id"]
+    missing_id = 2_000_000_000
+    for method, path, body in [
+        ("GET", f"/api/tasks/{tid}", None),
+        ("PATCH", f"/api/tasks/{tid}", {"title": "pwned"}),
+        ("POST", f"/api/tasks/{tid}/complete", None),
+        ("DELETE", f"/api/tasks/{tid}", None),
+    ]:
+        theirs = await client.request(method, path, json=body, headers=bob.headers)
+        nothing = await client.request(
+            method, path.replace(str(tid), str(missing_id)), json=body, headers=bob.headers
+        )
+        assert theirs.status_code == 404, (method, path)
+        assert theirs.json() == nothing.json()
+    listing = (await client.get("/api/tasks", params={"q": "secret"}, headers=bob.headers)).json()
+    assert listing["items"] == [] and listing["total"] == 0
+    intact = (await client.get(f"/api/tasks/{tid}", headers=alice.headers)).json()
+    assert intact["title"] == "alice's secret" and intact["completed"] is False
