@@ -638,7 +638,8 @@ def image_contract_violations(
                 out.append(Violation(R_CONTRACT, at, msg))
 
             ports = {p.get("name"): p.get("containerPort") for p in c.get("ports") or []}
-            if contract.port not in ports.values():
+            serving = obj.get("kind") in LONG_RUNNING
+            if serving and contract.port not in ports.values():
                 bad(f"no containerPort {contract.port} (the image listens there)")
             args = [str(a) for a in (c.get("command") or []) + (c.get("args") or [])]
             for i, a in enumerate(args):
@@ -653,7 +654,7 @@ def image_contract_violations(
                     and str(env["value"]) != str(contract.port)
                 ):
                     bad(f"env PORT={env['value']} but the contract port is {contract.port}")
-            if obj.get("kind") not in LONG_RUNNING:
+            if not serving:
                 continue
             expected = {
                 "liveness": (contract.liveness,),
