@@ -1,0 +1,64 @@
+"use client";
+// The fields shared by the "add task" form and the inline editor.
+import type { Priority, TaskInput } from "@/lib/types";
+
+import styles from "./Board.module.css";
+
+interface Props {
+  idPrefix: string;
+  value: TaskInput;
+  onChange: (value: TaskInput) => void;
+  titleRef?: React.Ref<HTMLInputElement>;
+  compact?: boolean;
+}
+
+export default function TaskFields({ idPrefix, value, onChange, titleRef, compact }: Props) {
+  return (
+    <div className={compact ? styles.fieldsCompact : styles.fields}>
+      <div className={`${styles.field} ${styles.titleField}`}>
+        <label htmlFor={`${idPrefix}-title`}>Title</label>
+        <input
+          id={`${idPrefix}-title`}
+          ref={titleRef}
+          value={value.title}
+          maxLength={200}
+          required
+          placeholder="What needs doing?"
+          onChange={(e) => onChange({ ...value, title: e.target.value })}
+        />
+      </div>
+      <div className={styles.field}>
+        <label htmlFor={`${idPrefix}-priority`}>Priority</label>
+        <select
+          id={`${idPrefix}-priority`}
+          value={value.priority}
+          onChange={(e) => onChange({ ...value, priority: e.target.value as Priority })}
+        >
+          <option value="low">Low</option>
+          <option value="medium">Medium</option>
+          <option value="high">High</option>
+        </select>
+      </div>
+      <div className={styles.field}>
+        <label htmlFor={`${idPrefix}-due`}>Due date</label>
+        <input
+          id={`${idPrefix}-due`}
+          type="date"
+          value={value.due_date ?? ""}
+          onChange={(e) => onChange({ ...value, due_date: e.target.value || null })}
+        />
+      </div>
+      <div className={`${styles.field} ${styles.descriptionField}`}>
+        <label htmlFor={`${idPrefix}-description`}>Description</label>
+        <textarea
+          id={`${idPrefix}-description`}
+          value={value.description}
+          maxLength={2000}
+          rows={compact ? 2 : 2}
+          placeholder="Details (optional)"
+          onChange={(e) => onChange({ ...value, description: e.target.value })}
+        />
+      </div>
+    </div>
+  );
+}

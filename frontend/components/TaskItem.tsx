@@ -1,0 +1,141 @@
+"use client";
+
+import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
+
+import { PRIORITY_LABEL, describeDue } from "@/lib/format";
+import type { Task, TaskInput } from "@/lib/types";
+
+import styles from "./Board.module.css";
+import TaskFields from "./TaskFields";
+
+interface Props {
+  task: Task;
+  onToggle: (task: Task) => Promise<void>;
+  onSave: (task: Task, changes: TaskInput) => Promise<string | null>;
+  onDelete: (task: Task) => Promise<void>;
+}
+
+export default function TaskItem({ task, onToggle, onSave, onDelete }: Props) {
+  const [editing, setEditing] = useState(false);
+  const [draft, setDraft] = useState<TaskInput>(() => toInput(task));
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const titleRef = useRef<HTMLInputElement>(null);
+  const editButtonRef = useRef<HTMLButtonElement>(null);
+  const wasEditing = useRef(false);
+
+  useEffect(() => {
+    if (editing) titleRef.current?.focus();
+    else if (wasEditing.current) editButtonRef.current?.focus();
+    wasEditing.current = editing;
+  }, [editing]);
+
+  function startEdit() {
+    setDraft(toInput(task));
+    setError(null);
+    setEditing(true);
+  }
+
+  async function save(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    if (!draft.title.trim()) {
+      setError("Title: please enter a title.");
+      return;
+    }
+    setBusy(true);
+    const problem = await onSave(task, draft);
+    setBusy(false);
+    if (problem) setError(problem);
+    else setEditing(false);
+  }
+
+  function onKeyDown(event: KeyboardEvent<HTMLFormElement>) {
+    if (event.key === "Escape") {
+      event.preventDefault();
+      setEditing(false);
+    }
+  }
+
+  if (editing) {
+    return (
+      <li className={`${styles.item} ${styles.itemEditing}`}>
+        <form onSubmit={save} onKeyDown={onKeyDown} aria-label={`Edit “${task.title}”`}>
+          <TaskFields idPrefix={`edit-${task.id}`} value={draft} onChange={setDraft} titleRef={titleRef} compact />
+          {error && (
+            <div className="alert" role="alert">
+              {error}
+            </div>
+          )}
+          <div className={styles.editActions}>
+            <button type="button" className="btn btn-small" onClick={() => setEditing(false)} disabled={busy}>
+              Cancel
+            </button>
+            <button type="submit" className="btn btn-small btn-primary" disabled={busy}>
+              {busy ? "Saving…" : "Save"}
+            </button>
+          </div>
+        </form>
+      </li>
+    );
+  }
+
+  const due = task.due_date ? describeDue(task.due_date) : null;
+  return (
+    <li className={`${styles.item} ${task.completed ? styles.done : ""}`} data-testid="task" data-task-id={task.id}>
+      <input
+        type="checkbox"
+        className={styles.check}
+        checked={task.completed}
+        disabled={busy}
+        aria-label={task.completed ? `Reopen “${task.title}”` : `Mark “${task.title}” as done`}
+        onChange={async () => {
+          setBusy(true);
+          await onToggle(task);
+          setBusy(false);
+        }}
+      />
+      <div className={styles.itemBody}>
+        <div className={styles.itemTitle}>{task.title}</div>
+        {task.description && <p className={styles.itemDescription}>{task.description}</p>}
+        <div className={styles.meta}>
+          <span className={`${styles.badge} ${styles[`priority_${task.priority}`]}`}>{PRIORITY_LABEL[task.priority]} priority</span>
+          {due && (
+            <span
+              className={`${styles.badge} ${due.overdue && !task.completed ? styles.overdue : due.soon ? styles.soon : styles.dueBadge}`}
+            >
+              {due.overdue && !task.completed ? "Overdue · " : "Due "}
+              <time dateTime={task.due_date ?? undefined}>{due.text}</time>
+            </span>
+          )}
+          {task.tags.map((tag) => (
+            <span key={tag} className={`${styles.badge} ${styles.tag}`}>
+              #{tag}
+            </span>
+          ))}
+        </div>
+      </div>
+      <div className={styles.itemActions}>
+        <button ref={editButtonRef} type="button" className="btn btn-small" onClick={startEdit} aria-label={`Edit “${task.title}”`}>
+          Edit
+        </button>
+        <button
+          type="button"
+          className="btn btn-small btn-danger"
+          disabled={busy}
+          aria-label={`Delete “${task.title}”`}
+          onClick={async () => {
+            setBusy(true);
+            await onDelete(task);
+            setBusy(false);
+          }}
+        >
+          Delete
+        </button>
+      </div>
+    </li>
+  );
+}
+
+function toInput(task: Task): TaskInput {
+  return { title: task.title, description: task.description, priority: task.priority, due_date: task.due_date };
+}

@@ -1,0 +1,124 @@
+// Server-side forwarding of /api/* to the backend. BACKEND_URL is read on every request, so one
+// built image runs anywhere (compose, Minikube, a cluster) by changing only the environment.
+import { randomUUID } from "node:crypto";
+import { NextResponse, type NextRequest } from "next/server";
+
+import { SESSION_COOKIE, clearSessionCookie } from "./session";
+
+const DEFAULT_BACKEND_URL = "http://localhost:8001";
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+// Request headers passed through to the backend. Cookies are not: the session becomes a Bearer header.
+const FORWARDED_REQUEST_HEADERS = ["content-type", "accept", "accept-language", "user-agent"];
+// Response headers passed back to the browser.
+const FORWARDED_RESPONSE_HEADERS = ["content-type", "retry-after", "x-request-id", "cache-control", "location"];
+
+export function backendUrl(): string {
+  const raw = (process.env.BACKEND_URL ?? "").trim() || DEFAULT_BACKEND_URL;
+  return raw.replace(/\/+$/, "");
+}
+
+function timeoutMs(): number {
+  const seconds = Number(process.env.BACKEND_TIMEOUT_SECONDS ?? "");
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 120_000;
+}
+
+export function jsonError(status: number, detail: string, requestId?: string): NextResponse {
+  const response = NextResponse.json({ detail }, { status });
+  if (requestId) response.headers.set("x-request-id", requestId);
+  response.headers.set("cache-control", "no-store");
+  return response;
+}
+
+/** A cross-site form or script must not act with the user's cookie (defence on top of SameSite=Lax). */
+export function isCrossSite(request: NextRequest): boolean {
+  if (request.method === "GET" || request.method === "HEAD") return false;
+  const origin = request.headers.get("origin");
+  if (!origin) return false;
+  const host = request.headers.get("x-forwarded-host")?.split(",")[0]?.trim() || request.headers.get("host");
+  try {
+    return new URL(origin).host !== host;
+  } catch {
+    return true;
+  }
+}
+
+export interface ForwardResult {
+  status: number;
+  headers: Headers;
+  body: ArrayBuffer | null;
+  requestId: string;
+}
+
+export type ForwardOutcome = { ok: true; result: ForwardResult } | { ok: false; response: NextResponse };
+
+/** Send the request on to the backend; a network failure becomes a readable 502/504 JSON answer. */
+export async function forward(request: NextRequest, path: string): Promise<ForwardOutcome> {
+  const incomingId = request.headers.get("x-request-id") ?? "";
+  const requestId = SAFE_REQUEST_ID.test(incomingId) ? incomingId : randomUUID().replaceAll("-", "");
+  if (!path.startsWith("/api/")) {
+    return { ok: false, response: jsonError(404, "Not found", requestId) };
+  }
+  if (isCrossSite(request)) {
+    return { ok: false, response: jsonError(403, "Cross-site requests are not allowed", requestId) };
+  }
+
+  const headers = new Headers({ "x-request-id": requestId });
+  for (const name of FORWARDED_REQUEST_HEADERS) {
+    const value = request.headers.get(name);
+    if (value) headers.set(name, value);
+  }
+  const forwardedFor = request.headers.get("x-forwarded-for");
+  if (forwardedFor) headers.set("x-forwarded-for", forwardedFor);
+  const token = request.cookies.get(SESSION_COOKIE)?.value;
+  if (token) headers.set("authorization", `Bearer ${token}`);
+
+  const hasBody = request.method !== "GET" && request.method !== "HEAD";
+  const target = `${backendUrl()}${path}${request.nextUrl.search}`;
+  let upstream: Response;
+  try {
+    upstream = await fetch(target, {
+      method: request.method,
+      headers,
+      body: hasBody ? await request.arrayBuffer() : undefined,
+      redirect: "manual",
+      cache: "no-store",
+      signal: AbortSignal.timeout(timeoutMs()),
+    });
+  } catch (error) {
+    const timedOut = error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
+    console.error(
+      JSON.stringify({
+        level: "error",
+        message: timedOut ? "backend timed out" : "backend unreachable",
+        request_id: requestId,
+        method: request.method,
+        path,
+        error: error instanceof Error ? `${error.message} ${String(error.cause ?? "")}`.trim() : String(error),
+      }),
+    );
+    return {
+      ok: false,
+      response: timedOut
+        ? jsonError(504, "The server took too long to answer. Please try again.", requestId)
+        : jsonError(502, "The task service is unreachable right now. Please try again in a moment.", requestId),
+    };
+  }
+
+  const responseHeaders = new Headers();
+  for (const name of FORWARDED_RESPONSE_HEADERS) {
+    const value = upstream.headers.get(name);
+    if (value) responseHeaders.set(name, value);
+  }
+  if (!responseHeaders.has("x-request-id")) responseHeaders.set("x-request-id", requestId);
+  if (!responseHeaders.has("cache-control")) responseHeaders.set("cache-control", "no-store");
+  const noBody = upstream.status === 204 || upstream.status === 304 || request.method === "HEAD";
+  const body = noBody ? null : await upstream.arrayBuffer();
+  return { ok: true, result: { status: upstream.status, headers: responseHeaders, body, requestId } };
+}
+
+/** Turn a forwarded result into the browser's response; a rejected token also ends the session. */
+export function toResponse(request: NextRequest, result: ForwardResult): NextResponse {
+  const response = new NextResponse(result.body, { status: result.status, headers: result.headers });
+  if (result.status === 401 && request.cookies.has(SESSION_COOKIE)) clearSessionCookie(response, request);
+  return response;
+}

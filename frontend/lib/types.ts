@@ -1,0 +1,64 @@
+export type Priority = "low" | "medium" | "high";
+export type StatusFilter = "all" | "pending" | "completed";
+export type SortKey = "created-desc" | "created-asc" | "due-asc" | "priority-desc" | "title-asc";
+
+export interface User {
+  id: number;
+  email: string;
+  name: string;
+  created_at: string;
+}
+
+export interface Task {
+  id: number;
+  title: string;
+  description: string;
+  completed: boolean;
+  priority: Priority;
+  due_date: string | null;
+  tags: string[];
+  created_at: string;
+  updated_at: string;
+}
+
+export interface TaskPage {
+  items: Task[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+export interface TaskInput {
+  title: string;
+  description: string;
+  priority: Priority;
+  due_date: string | null;
+}
+
+export interface ChatAction {
+  tool: string;
+  arguments: Record<string, unknown>;
+  result: unknown;
+  ok: boolean;
+}
+
+export interface ChatReply {
+  conversation_id: number;
+  reply: string;
+  actions: ChatAction[];
+}
+
+export interface Conversation {
+  id: number;
+  title: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ChatMessage {
+  id: number | string;
+  role: "user" | "assistant" | string;
+  content: string;
+  actions: ChatAction[] | null;
+  created_at: string;
+}
