@@ -9,6 +9,7 @@ PYRUN := $(UV) run --project $(BACKEND) --frozen
 
 # Every suite `make test` runs, in order: quick checks first, slow system tests last.
 TEST_TARGETS := lint typecheck test-backend
+TEST_TARGETS += bench-quick
 
 .PHONY: help
 help: ## list the targets
@@ -48,3 +49,11 @@ test-backend: setup ## API, service, migration tests on SQLite and PostgreSQL
 fmt: setup ## format Python code
 	$(PYRUN) ruff format .
 	$(PYRUN) ruff check --fix .
+
+.PHONY: bench
+bench: setup ## API vs. minimal reference app, PostgreSQL + SQLite; writes docs/BENCHMARKS.md (< 5 min)
+	$(PYRUN) python bench/run.py --write-docs
+
+.PHONY: bench-quick
+bench-quick: setup ## smoke run of the benchmark (seconds per scenario, tiny data set, no timing checks)
+	$(PYRUN) python bench/run.py --quick --skip-missing-tools
