@@ -29,6 +29,8 @@ apply; every other workload gets the full rule set.
 from __future__ import annotations
 
 import base64
+import functools
+import math
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -295,6 +297,14 @@ def quantity(value: Any, kind: str) -> float:
     return float(m.group(1)) * _MEM_UNITS[m.group(2) or ""]
 
 
+def _as_int(value: Any, default: int) -> int:
+    """An integer field, or `default` when it is malformed (the schema check reports that)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
 def _int_or_percent_is_zero(value: Any) -> bool:
     return str(value).strip() in {"0", "0%"}
 
@@ -307,8 +317,8 @@ def _pod_replicas(objs: list[Obj], obj: Obj) -> int:
             continue
         ref = (hpa.get("spec") or {}).get("scaleTargetRef") or {}
         if ref.get("kind") == obj.get("kind") and ref.get("name") == name:
-            return int((hpa.get("spec") or {}).get("minReplicas", 1))
-    return int((obj.get("spec") or {}).get("replicas", 1))
+            return _as_int((hpa.get("spec") or {}).get("minReplicas", 1), 1)
+    return _as_int((obj.get("spec") or {}).get("replicas", 1), 1)
 
 
 def _selector_matches(selector: Obj | None, pod_labels: dict[str, str]) -> bool:
@@ -491,7 +501,7 @@ def _pod_violations(
         if long_running and role == "container":
             out += _probe_violations(c, at)
             secs = _prestop_seconds(c)
-            grace = int(spec.get("terminationGracePeriodSeconds", 30))
+            grace = _as_int(spec.get("terminationGracePeriodSeconds", 30), 30)
             shutdown = contract.shutdown_seconds if contract else 10
             if _exempt(exemptions, R_PRESTOP, obj):
                 if grace < shutdown + 20:
@@ -567,7 +577,7 @@ def _pod_violations(
                 )
     if kind in BATCH:
         jspec = ospec if kind == "Job" else ((ospec.get("jobTemplate") or {}).get("spec") or {})
-        if "backoffLimit" not in jspec or int(jspec["backoffLimit"]) > 10:
+        if "backoffLimit" not in jspec or _as_int(jspec["backoffLimit"], 99) > 10:
             bad(R_JOB, "backoffLimit must be set (<= 10)")
         if not jspec.get("activeDeadlineSeconds"):
             bad(R_JOB, "activeDeadlineSeconds must be set (a stuck job must not hang forever)")
@@ -588,8 +598,8 @@ def _probe_violations(c: Obj, at: str) -> list[Violation]:
         if not probe:
             bad(f"{name}Probe is missing", R_PROBES)
             continue
-        period = int(probe.get("periodSeconds", 10))
-        timeout = int(probe.get("timeoutSeconds", 1))
+        period = _as_int(probe.get("periodSeconds", 10), 10)
+        timeout = _as_int(probe.get("timeoutSeconds", 1), 1)
         if not 1 <= period <= 60:
             bad(f"{name}Probe.periodSeconds {period} should be 1..60")
         if timeout >= period and name != "startup":
@@ -597,7 +607,7 @@ def _probe_violations(c: Obj, at: str) -> list[Violation]:
     live, ready, start = probes["liveness"], probes["readiness"], probes["startup"]
 
     def budget(p: Obj) -> int:
-        return int(p.get("failureThreshold", 3)) * int(p.get("periodSeconds", 10))
+        return _as_int(p.get("failureThreshold", 3), 3) * _as_int(p.get("periodSeconds", 10), 10)
 
     if live and budget(live) < 10:
         bad(f"livenessProbe tolerates only {budget(live)} s of failures; >= 10 s avoids restarts")
@@ -605,7 +615,7 @@ def _probe_violations(c: Obj, at: str) -> list[Violation]:
         bad(
             "livenessProbe must tolerate failures longer than readinessProbe (readiness acts first)"
         )
-    if ready and int(ready.get("periodSeconds", 10)) > 10:
+    if ready and _as_int(ready.get("periodSeconds", 10), 10) > 10:
         bad("readinessProbe.periodSeconds > 10: a broken pod stays in the Service too long")
     if start and not 20 <= budget(start) <= 600:
         bad(f"startupProbe budget {budget(start)} s should be 20..600 s")
@@ -791,8 +801,8 @@ def pdb_violations(
 def _pdb_count(value: Any, replicas: int) -> int:
     """An int-or-percent PDB field as a pod count (percentages round up, as the API does)."""
     if isinstance(value, str) and value.endswith("%"):
-        return -(-replicas * int(value[:-1]) // 100)
-    return int(value)
+        return -(-replicas * _as_int(value[:-1], 0) // 100)
+    return _as_int(value, 0)
 
 
 def check_pdbs(objs: list[Obj], **kwargs: Any) -> None:
@@ -862,13 +872,24 @@ def _looks_real(value: str) -> bool:
     return any(r.search(value) for r in SECRET_VALUE_RES)
 
 
+def _random_looking(value: str) -> bool:
+    """A token-like string: >= 16 characters, no spaces, letters and digits, high entropy."""
+    v = value.strip()
+    if len(v) < 16 or " " in v or not re.search(r"[A-Za-z]", v) or not re.search(r"\d", v):
+        return False
+    counts = [v.count(ch) / len(v) for ch in set(v)]
+    return -sum(p * math.log2(p) for p in counts) >= 3.5
+
+
 def secret_violations(objs: list[Obj]) -> list[Violation]:
     """No real secret anywhere in the objects.
 
-    Secrets: every value (data decoded, stringData) is empty or a placeholder (PLACEHOLDER_RE)
-    and does not look like a credential. ConfigMaps: no secret-named key (SECRET_NAME_RE) and no
-    credential-looking value. Pod env: secret-named variables come from `valueFrom` only, never a
-    literal `value`; no credential-looking literal.
+    Secrets: no value (data decoded, stringData) looks like a credential (SECRET_VALUE_RES);
+    secret-named keys (SECRET_NAME_RE) hold only placeholders (PLACEHOLDER_RE) or nothing; other
+    keys (a user or database name) may hold plain words but nothing random-looking.
+    ConfigMaps: no secret-named key (SECRET_NAME_RE) and no credential-looking value.
+    Pod env: secret-named variables come from `valueFrom` only, never a literal `value`; no
+    credential-looking literal.
     """
     out: list[Violation] = []
     for obj in objs:
@@ -882,10 +903,14 @@ def secret_violations(objs: list[Obj]) -> list[Violation]:
                     out.append(Violation(R_SECRET, where, f"data.{k} is not valid base64 text"))
             items.update({k: str(v) for k, v in (obj.get("stringData") or {}).items()})
             for k, v in items.items():
-                if v.strip() and not PLACEHOLDER_RE.search(v):
-                    out.append(Violation(R_SECRET, where, f"{k} holds a non-placeholder value"))
-                elif _looks_real(v):
+                if _looks_real(v):
                     out.append(Violation(R_SECRET, where, f"{k} looks like a real credential"))
+                elif not v.strip() or PLACEHOLDER_RE.search(v):
+                    continue
+                elif SECRET_NAME_RE.search(k):
+                    out.append(Violation(R_SECRET, where, f"{k} holds a non-placeholder value"))
+                elif _random_looking(v):
+                    out.append(Violation(R_SECRET, where, f"{k} holds a random-looking value"))
         elif kind == "ConfigMap":
             for k, v in (obj.get("data") or {}).items():
                 if SECRET_NAME_RE.search(k):
@@ -918,6 +943,26 @@ def check_no_real_secrets(objs: list[Obj]) -> None:
 
 
 # ---------------------------------------------------------------------------------- schemas
+_SCHEMA_CACHE_INSTALLED = False
+
+
+def _kubernetes_validate() -> Any:
+    """kubernetes_validate with its schema-file reads memoised.
+
+    `kubernetes_validate.validate` re-reads and re-parses the JSON schema files (the shared
+    definitions file is several MB) for every object; the files never change, so caching the
+    reads makes validating hundreds of objects cheap. The validation itself is the package's.
+    """
+    global _SCHEMA_CACHE_INSTALLED
+    import kubernetes_validate
+    import kubernetes_validate.utils as kv_utils
+
+    if not _SCHEMA_CACHE_INSTALLED:
+        kv_utils.schema_contents = functools.lru_cache(maxsize=256)(kv_utils.schema_contents)
+        _SCHEMA_CACHE_INSTALLED = True
+    return kubernetes_validate
+
+
 def latest_kubernetes_version() -> str:
     """Newest Kubernetes version whose schemas kubernetes-validate ships (offline)."""
     import kubernetes_validate
@@ -933,8 +978,7 @@ def schema_violations(
     `strict` rejects unknown fields (same as `kubernetes-validate --strict`). A kind without a
     schema (a CRD) is a violation too: the project uses none.
     """
-    import kubernetes_validate
-
+    kubernetes_validate = _kubernetes_validate()
     version = k8s_version or latest_kubernetes_version()
     out: list[Violation] = []
     for obj in objs:
