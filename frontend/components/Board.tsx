@@ -101,14 +101,16 @@ export default function Board({ version }: { version: number }) {
     }
   }
 
-  async function toggle(task: Task) {
+  async function toggle(task: Task): Promise<boolean> {
     setActionError(null);
     try {
       const updated = await api<Task>(`/api/tasks/${task.id}/complete`, { method: "POST" });
       setAnnouncement(updated.completed ? `Marked “${updated.title}” as done.` : `Reopened “${updated.title}”.`);
       reload();
+      return true;
     } catch (err) {
       setActionError(errorMessage(err));
+      return false;
     }
   }
 

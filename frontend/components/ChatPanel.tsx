@@ -182,8 +182,8 @@ export default function ChatPanel({ onTasksChanged }: { onTasksChanged: () => vo
                       <span className={styles.actionIcon} aria-hidden="true">
                         {a.ok === false ? "!" : "✓"}
                       </span>
-                      <span className={styles.actionTool}>{toolLabel(a.tool)}</span>
-                      <span>{a.ok === false ? `Failed: ${describeAction(a)}` : describeAction(a)}</span>
+                      <span className={styles.actionTool}>{a.ok === false ? `Could not ${a.tool.split("_")[0]}` : toolLabel(a.tool)}</span>
+                      <span>{describeAction(a)}</span>
                     </li>
                   ))}
                 </ul>
@@ -223,7 +223,8 @@ export default function ChatPanel({ onTasksChanged }: { onTasksChanged: () => vo
           className={styles.input}
           rows={2}
           maxLength={2000}
-          placeholder="Ask the assistant… (Enter to send, Shift+Enter for a new line)"
+          placeholder="Ask the assistant…"
+          aria-describedby="chat-hint"
           value={input}
           onChange={(e) => setInput(e.target.value)}
           onKeyDown={onKeyDown}
@@ -232,6 +233,9 @@ export default function ChatPanel({ onTasksChanged }: { onTasksChanged: () => vo
           {pending ? "Sending…" : "Send"}
         </button>
       </form>
+      <p id="chat-hint" className={styles.hint}>
+        Enter sends · Shift+Enter adds a new line
+      </p>
     </section>
   );
 }

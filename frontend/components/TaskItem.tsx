@@ -10,7 +10,7 @@ import TaskFields from "./TaskFields";
 
 interface Props {
   task: Task;
-  onToggle: (task: Task) => Promise<void>;
+  onToggle: (task: Task) => Promise<boolean>;
   onSave: (task: Task, changes: TaskInput) => Promise<string | null>;
   onDelete: (task: Task) => Promise<void>;
 }
@@ -19,6 +19,8 @@ export default function TaskItem({ task, onToggle, onSave, onDelete }: Props) {
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState<TaskInput>(() => toInput(task));
   const [busy, setBusy] = useState(false);
+  // Shown at once when clicked; the board reloads with the saved state right after.
+  const [checked, setChecked] = useState(task.completed);
   const [error, setError] = useState<string | null>(null);
   const titleRef = useRef<HTMLInputElement>(null);
   const editButtonRef = useRef<HTMLButtonElement>(null);
@@ -85,12 +87,14 @@ export default function TaskItem({ task, onToggle, onSave, onDelete }: Props) {
       <input
         type="checkbox"
         className={styles.check}
-        checked={task.completed}
+        checked={checked}
         disabled={busy}
         aria-label={task.completed ? `Reopen “${task.title}”` : `Mark “${task.title}” as done`}
         onChange={async () => {
           setBusy(true);
-          await onToggle(task);
+          setChecked(!task.completed);
+          const ok = await onToggle(task);
+          if (!ok) setChecked(task.completed);
           setBusy(false);
         }}
       />

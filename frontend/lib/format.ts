@@ -42,25 +42,50 @@ export function describeDue(due: string, now = new Date()): { text: string; over
 const TOOL_LABEL: Record<string, string> = {
   add_task: "Added",
   list_tasks: "Looked up",
+  count_tasks: "Counted",
   complete_task: "Completed",
+  reopen_task: "Reopened",
   delete_task: "Deleted",
   update_task: "Updated",
+  clear_completed: "Cleared",
 };
 
 export function toolLabel(tool: string): string {
   return TOOL_LABEL[tool] ?? tool.replaceAll("_", " ").replace(/^./, (c) => c.toUpperCase());
 }
 
-/** One line describing what the assistant did. */
+/** The human part of a tool result: a plain sentence, or the `message` of a JSON result. */
+function resultText(result: unknown): string {
+  if (typeof result === "string") {
+    const text = result.trim();
+    if (text.startsWith("{")) {
+      try {
+        return resultText(JSON.parse(text));
+      } catch {
+        return text;
+      }
+    }
+    return text;
+  }
+  if (result && typeof result === "object" && typeof (result as { message?: unknown }).message === "string") {
+    return ((result as { message: string }).message).trim();
+  }
+  return "";
+}
+
+/** What the assistant did, without repeating the label shown beside it ("Added" + "#2 buy milk."). */
 export function describeAction(action: ChatAction): string {
-  if (typeof action.result === "string" && action.result.trim()) return action.result.trim();
-  const title = action.arguments?.title;
-  if (typeof title === "string") return `${toolLabel(action.tool)} “${title}”`;
-  return toolLabel(action.tool);
+  const label = toolLabel(action.tool);
+  const text = resultText(action.result);
+  if (text) {
+    return text.toLowerCase().startsWith(`${label.toLowerCase()} `) ? text.slice(label.length + 1) : text;
+  }
+  const title = action.arguments?.title ?? action.arguments?.task;
+  return typeof title === "string" || typeof title === "number" ? `“${title}”` : "";
 }
 
 /** Tools that only read: a reply whose actions are all of these leaves the board unchanged. */
-const READ_ONLY_TOOLS = new Set(["list_tasks"]);
+const READ_ONLY_TOOLS = new Set(["list_tasks", "count_tasks"]);
 
 export function changesTasks(actions: ChatAction[]): boolean {
   return actions.some((a) => a.ok !== false && !READ_ONLY_TOOLS.has(a.tool));
