@@ -10,6 +10,7 @@ PYRUN := $(UV) run --project $(BACKEND) --frozen
 # Every suite `make test` runs, in order: quick checks first, slow system tests last.
 TEST_TARGETS := lint typecheck test-backend
 TEST_TARGETS += bench-quick
+TEST_TARGETS += test-deploy test-e2e-k8s
 
 .PHONY: help
 help: ## list the targets
@@ -57,3 +58,11 @@ bench: setup ## API vs. minimal reference app, PostgreSQL + SQLite; writes docs/
 .PHONY: bench-quick
 bench-quick: setup ## smoke run of the benchmark (seconds per scenario, tiny data set, no timing checks)
 	$(PYRUN) python bench/run.py --quick --skip-missing-tools
+
+.PHONY: test-deploy
+test-deploy: setup ## deploy/: kustomize + Helm render, strict k8s schemas, policy, scripts (offline)
+	$(PYRUN) pytest tests/deploy
+
+.PHONY: test-e2e-k8s
+test-e2e-k8s: setup ## live Kubernetes suite (needs `scripts/minikube.sh up`; skips without a cluster)
+	$(PYRUN) pytest tests/e2e_k8s
