@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     EmailStr,
@@ -17,9 +18,20 @@ from pydantic import (
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL text cannot hold U+0000; without this check it surfaced as a 503 from the DB.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL (U+0000) characters")
+    return value
+
+
+NoNul = AfterValidator(_no_nul)
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoNul
+]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000), NoNul]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50), NoNul]
 
 
 class Priority(StrEnum):
@@ -56,7 +68,7 @@ class StrictModel(BaseModel):
 class SignupIn(StrictModel):
     email: EmailStr = Field(max_length=320)
     password: str = Field(min_length=8, max_length=128)
-    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
+    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100), NoNul] = ""
 
 
 class LoginIn(StrictModel):
@@ -137,7 +149,7 @@ class TaskOut(BaseModel):
 class TaskQuery(BaseModel):
     status: StatusFilter = StatusFilter.all
     priority: Priority | None = None
-    q: str | None = Field(default=None, max_length=200)
+    q: Annotated[str, NoNul] | None = Field(default=None, max_length=200)
     sort: SortField = SortField.created
     order: SortOrder = SortOrder.desc
     limit: int = Field(default=50, ge=1, le=200)
@@ -155,7 +167,7 @@ class TaskPage(BaseModel):
 
 
 class ChatIn(StrictModel):
-    message: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+    message: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), NoNul]
     conversation_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
