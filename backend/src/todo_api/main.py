@@ -12,14 +12,17 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from starlette.routing import Route
 
 from todo_api import __version__
+from todo_api.agent import build_agent
 from todo_api.api.middleware import RequestContextMiddleware
-from todo_api.api.routes import auth, health, tasks
+from todo_api.api.routes import auth, chat, health, tasks
 from todo_api.core.config import Settings, get_settings
 from todo_api.core.logging import configure_logging
 from todo_api.core.ratelimit import RateLimited, RateLimiter
 from todo_api.db import create_engine, create_sessionmaker
+from todo_api.mcp_server import McpApp
 from todo_api.services.errors import ServiceError
 
 log = logging.getLogger("todo_api")
@@ -43,7 +46,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "llm": settings.llm_provider,
             },
         )
-        yield
+        async with mcp_app.manager.run():  # the MCP transport's task group
+            yield
+        aclose = getattr(app.state.agent, "aclose", None)
+        if aclose is not None:
+            await aclose()
         await engine.dispose()
 
     app = FastAPI(
@@ -56,10 +63,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.limiter = RateLimiter()
+    app.state.agent = build_agent(settings)
+    mcp_app = McpApp(settings, app.state.sessionmaker)
 
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(tasks.router)
+    app.include_router(chat.router)
+    # MCP streamable HTTP (GET/POST/DELETE) at exactly /mcp, Bearer-authenticated.
+    app.router.routes.append(Route("/mcp", endpoint=mcp_app))
 
     _install_error_handlers(app)
     app.add_middleware(

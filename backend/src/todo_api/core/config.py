@@ -108,6 +108,30 @@ class Settings(BaseSettings):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _llm_rules(self) -> Settings:
+        # A remote provider without its key would only fail at the first chat message: fail now.
+        def given(secret: SecretStr | None) -> bool:
+            return secret is not None and bool(secret.get_secret_value().strip())
+
+        has = {
+            "llm": given(self.llm_api_key),
+            "groq": given(self.groq_api_key),
+            "openai": given(self.openai_api_key),
+        }
+        if self.llm_provider == "groq" and not (has["llm"] or has["groq"]):
+            raise ValueError("GROQ_API_KEY: required when LLM_PROVIDER=groq (or set LLM_API_KEY)")
+        if self.llm_provider == "openai" and not (has["llm"] or has["openai"]):
+            raise ValueError(
+                "OPENAI_API_KEY: required when LLM_PROVIDER=openai (or set LLM_API_KEY)"
+            )
+        if self.llm_provider == "openai-compatible" and not self.llm_base_url.strip():
+            raise ValueError(
+                "LLM_BASE_URL: required when LLM_PROVIDER=openai-compatible "
+                "(e.g. http://localhost:11434/v1 for Ollama)"
+            )
+        return self
+
     @property
     def is_production(self) -> bool:
         return self.app_env == "production"

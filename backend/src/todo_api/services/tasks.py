@@ -144,3 +144,14 @@ async def count_tasks(session: AsyncSession, user_id: int) -> dict[str, int]:
     counts = {bool(done): int(n) for done, n in rows.all()}
     pending, completed = counts.get(False, 0), counts.get(True, 0)
     return {"total": pending + completed, "pending": pending, "completed": completed}
+
+
+async def all_tasks(
+    session: AsyncSession, user_id: int, *, completed: bool | None = None, limit: int = 2000
+) -> Sequence[Task]:
+    """Every task of the user (oldest first, bounded), e.g. to resolve "the milk one" to a task."""
+    conds: list[ColumnElement[bool]] = [Task.user_id == user_id]
+    if completed is not None:
+        conds.append(Task.completed.is_(completed))
+    stmt = select(Task).where(*conds).order_by(Task.created_at, Task.id).limit(limit)
+    return (await session.scalars(stmt)).all()

@@ -1,0 +1,53 @@
+"""What every agent shares: the turn's input (history), its output, and the action log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from todo_api.agent.tools import ToolBox, ToolResult
+
+
+@dataclass
+class HistoryMessage:
+    role: str  # "user" | "assistant"
+    content: str
+    actions: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class AgentResult:
+    reply: str
+    actions: list[dict[str, Any]]
+    # 200 normally; 502/503 when the LLM provider failed (the reply says so).
+    status_code: int = 200
+
+
+class ActionLog:
+    """Runs tools and records each call as an action: {tool, arguments, result, ok}."""
+
+    def __init__(self, tools: ToolBox) -> None:
+        self.tools = tools
+        self.actions: list[dict[str, Any]] = []
+
+    async def call(self, name: str, arguments: dict[str, Any]) -> ToolResult:
+        result = await self.tools.call(name, arguments)
+        action: dict[str, Any] = {
+            "tool": name,
+            "arguments": arguments,
+            "result": result.message,
+            "ok": result.ok,
+        }
+        if result.data.get("error") == "ambiguous":
+            # Kept with the message (not in the API's ActionOut) so a follow-up "the first one" works.  # noqa: E501
+            action["candidates"] = [c["id"] for c in result.data.get("candidates", [])]
+        self.actions.append(action)
+        return result
+
+
+class Agent(Protocol):
+    name: str
+
+    async def run(
+        self, tools: ToolBox, history: list[HistoryMessage], message: str
+    ) -> AgentResult: ...

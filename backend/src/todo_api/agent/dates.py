@@ -1,0 +1,221 @@
+"""Due dates in plain English: find a date phrase in a sentence, return its span and value.
+
+"today" is always the caller's `today` (the chat uses UTC). Weekday names ("friday", "by friday",
+"next friday", "this friday") mean the first such day strictly after today. Calendar dates without a
+year ("dec 5") mean the next time that date comes round. `dateparser` reads the calendar-date
+phrases the regular expressions pick out (its many formats: "5 december 2026", "december 5th").
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from todo_api.agent.text import parse_number
+
+WEEKDAYS = {
+    "monday": 0,
+    "mon": 0,
+    "tuesday": 1,
+    "tue": 1,
+    "tues": 1,
+    "wednesday": 2,
+    "wed": 2,
+    "weds": 2,
+    "thursday": 3,
+    "thu": 3,
+    "thur": 3,
+    "thurs": 3,
+    "friday": 4,
+    "fri": 4,
+    "saturday": 5,
+    "sat": 5,
+    "sunday": 6,
+    "sun": 6,
+}
+MONTHS = {
+    "january": 1,
+    "jan": 1,
+    "february": 2,
+    "feb": 2,
+    "march": 3,
+    "mar": 3,
+    "april": 4,
+    "apr": 4,
+    "may": 5,
+    "june": 6,
+    "jun": 6,
+    "july": 7,
+    "jul": 7,
+    "august": 8,
+    "aug": 8,
+    "september": 9,
+    "sep": 9,
+    "sept": 9,
+    "october": 10,
+    "oct": 10,
+    "november": 11,
+    "nov": 11,
+    "december": 12,
+    "dec": 12,
+}
+
+_WD = "|".join(sorted(WEEKDAYS, key=len, reverse=True))
+_WD_FULL = "|".join(sorted((w for w in WEEKDAYS if len(w) > 4), key=len, reverse=True))
+_MON = "|".join(sorted(MONTHS, key=len, reverse=True))
+_NUM = r"\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fourteen|fifteen|twenty|thirty|(?:a )?couple(?: of)?|(?:a )?few|several"  # noqa: E501
+# Words that introduce a date and belong to it ("due by friday", "on 2026-12-01").
+_LEAD = r"(?:(?:(?:which|that|it)\s+is\s+)?(?:due|by|on|for|before|until|till|til|at|from|starting|to|in|of|deadline)\b[:\s]*)*"  # noqa: E501
+_DAY_END = r"(?:\s+(?:morning|afternoon|evening|night|eod|at\s+\d{1,2}(?::\d{2})?\s*(?:am|pm)?))?"
+
+
+@dataclass(frozen=True)
+class DateMatch:
+    start: int
+    end: int
+    value: date
+
+
+def next_weekday(today: date, weekday: int) -> date:
+    """The first `weekday` strictly after today."""
+    days = (weekday - today.weekday()) % 7
+    return today + timedelta(days=days or 7)
+
+
+def add_months(day: date, months: int) -> date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _calendar_date(phrase: str, today: date, has_year: bool) -> date | None:
+    import dateparser  # imported lazily: loading its language data takes a moment
+
+    parsed = dateparser.parse(
+        phrase,
+        languages=["en"],
+        settings={
+            "RELATIVE_BASE": datetime(today.year, today.month, today.day),
+            "PREFER_DATES_FROM": "future",
+            "PREFER_DAY_OF_MONTH": "first",
+            "DATE_ORDER": "MDY",
+        },
+    )
+    if parsed is None:
+        return None
+    value = parsed.date()
+    if not has_year and value < today:
+        value = value.replace(year=value.year + 1)
+    return value
+
+
+def _relative(amount: int, unit: str, today: date) -> date:
+    unit = unit.lower()
+    if unit.startswith("day"):
+        return today + timedelta(days=amount)
+    if unit.startswith("week"):
+        return today + timedelta(weeks=amount)
+    if unit.startswith("month"):
+        return add_months(today, amount)
+    return date(today.year + amount, today.month, min(today.day, 28 if today.month == 2 else 30))
+
+
+def _rules(today: date) -> list[tuple[re.Pattern[str], object]]:
+    def rx(body: str) -> re.Pattern[str]:
+        return re.compile(rf"(?<![\w-]){_LEAD}(?:{body}){_DAY_END}(?![\w-])", re.IGNORECASE)
+
+    return [
+        (rx(r"(\d{4})-(\d{1,2})-(\d{1,2})"), "iso"),
+        (rx(r"(?:the\s+)?day\s+after\s+(?:tomorrow|tmrw|tmr)"), 2),
+        (rx(r"tomorrow|tmrw|tmr|tomorow|tommorow|tommorrow|2morrow"), 1),
+        (
+            rx(
+                r"today|tonight|tonite|this\s+(?:morning|afternoon|evening)|end\s+of\s+(?:the\s+)?day|eod"
+            ),
+            0,
+        ),
+        (rx(rf"(?:in|within)\s+({_NUM})\s+(days?|weeks?|months?|years?)"), "in"),
+        (rx(rf"({_NUM})\s+(days?|weeks?|months?)\s+from\s+(?:now|today)"), "in"),
+        (rx(r"(?:(?:next|this|the\s+coming|the)\s+)?weekend"), "weekend"),
+        (rx(r"(?:the\s+)?(?:end\s+of\s+(?:the\s+)?|this\s+)week"), "week"),
+        (rx(r"next\s+week"), 7),
+        (rx(r"(?:the\s+)?end\s+of\s+(?:the\s+)?month"), "eom"),
+        (rx(r"next\s+month"), "next_month"),
+        (rx(r"next\s+year"), "next_year"),
+        (rx(rf"(?:(?:next|this|coming|the\s+coming|upcoming)\s+)?({_WD_FULL})"), "weekday"),
+        (rx(rf"(?:next|this|coming|by|due|until|before)\s+({_WD})\.?"), "weekday"),
+        (
+            rx(
+                rf"(?:the\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MON})\.?(?:,?\s+(\d{{4}}))?"
+                rf"|({_MON})\.?\s+(?:the\s+)?(\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(\d{{4}}))?"
+            ),
+            "calendar",
+        ),
+        (rx(r"(\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?"), "slash"),
+        (rx(r"the\s+(\d{1,2})(?:st|nd|rd|th)"), "day_of_month"),
+        (rx(r"(?:at\s+)?(?:\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)|noon|midday|midnight)"), 0),
+    ]
+
+
+def find_due(text: str, today: date) -> DateMatch | None:
+    """The first date phrase in `text` (the earliest rule that matches wins)."""
+    best: DateMatch | None = None
+    for pattern, kind in _rules(today):
+        for m in pattern.finditer(text):
+            value = _value(m, kind, today)
+            if value is None:
+                continue
+            candidate = DateMatch(m.start(), m.end(), value)
+            if best is None:
+                best = candidate
+            break
+        if best is not None:
+            return best
+    return None
+
+
+def _value(m: re.Match[str], kind: object, today: date) -> date | None:
+    if isinstance(kind, int):
+        return today + timedelta(days=kind)
+    groups = m.groups()
+    try:
+        if kind == "iso":
+            return date(int(groups[0]), int(groups[1]), int(groups[2]))
+        if kind == "in":
+            amount = parse_number(re.sub(r"\s+of$", "", groups[0].lower()))
+            return None if amount is None else _relative(amount, groups[1], today)
+        if kind == "week":
+            return today + timedelta(days=(4 - today.weekday()) % 7)
+        if kind == "weekend":
+            return today + timedelta(days=(5 - today.weekday()) % 7)
+        if kind == "eom":
+            return date(today.year, today.month, calendar.monthrange(today.year, today.month)[1])
+        if kind == "next_month":
+            return add_months(today, 1)
+        if kind == "next_year":
+            return add_months(today, 12)
+        if kind == "weekday":
+            return next_weekday(today, WEEKDAYS[groups[0].lower()])
+        if kind == "calendar":
+            has_year = bool(groups[2] or groups[5])
+            phrase = re.sub(rf"^{_LEAD}", "", m.group(0), flags=re.IGNORECASE)
+            phrase = re.sub(r"\bthe\b|\bof\b", " ", phrase, flags=re.IGNORECASE)
+            return _calendar_date(phrase, today, has_year)
+        if kind == "slash":
+            month, day = int(groups[0]), int(groups[1])
+            year = int(groups[2]) if groups[2] else today.year
+            if year < 100:
+                year += 2000
+            value = date(year, month, day)
+            if not groups[2] and value < today:
+                value = value.replace(year=year + 1)
+            return value
+        if kind == "day_of_month":
+            day = int(groups[0])
+            value = date(today.year, today.month, day)
+            return value if value >= today else add_months(value, 1)
+    except ValueError:
+        return None
+    return None

@@ -1,0 +1,307 @@
+"""The `local` provider: offline, deterministic, no model weights.
+
+`nlu.understand` turns the message into an intent; this module runs the matching tools through the
+shared tool layer and words the reply. A follow-up to "which task do you mean?" ("the first one",
+"the bread one", "#12", "both") is answered from the conversation history stored in the database.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any, Literal
+
+from todo_api.agent.base import ActionLog, AgentResult, HistoryMessage
+from todo_api.agent.matching import MIN_SCORE, parse_id, resolve, score
+from todo_api.agent.nlu import Intent, understand
+from todo_api.agent.text import ORDINALS, tokens
+from todo_api.agent.tools import ToolBox, ToolResult, describe
+from todo_api.models import Task
+
+EXAMPLES = (
+    "'add buy milk tomorrow, high priority', 'what do I have left?', "
+    "'mark the milk one as done', 'move call mom to friday', 'delete task 3'"
+)
+HELP = (
+    "I manage your to-do list. You can ask me to:\n"
+    "- add tasks: 'add buy milk tomorrow', 'remind me to call mom on friday, high priority', "
+    "'add eggs and bread'\n"
+    "- list them: 'show my tasks', 'what's still pending?', 'list my high priority tasks', "
+    "'what's due today?', 'how many tasks do I have left?'\n"
+    "- complete or reopen: 'mark the milk one as done', 'I called mom', 'reopen buy milk'\n"
+    "- change them: 'rename buy milk to buy oat milk', 'set pay rent to high priority', "
+    "'move call mom to tomorrow', 'add a note to pay rent: use the new account'\n"
+    "- delete: 'delete the bread task', 'remove task 3', 'clear all completed tasks'\n"
+    "Refer to a task by its id (#3) or by a word of its title."
+)
+UNKNOWN = (
+    "Sorry, I didn't understand that, and I haven't changed anything. Try something like "
+    f"{EXAMPLES} — or say 'help'."
+)
+
+_PICK_ALL = re.compile(r"^(?:both|all|all of them|both of them|each|every one|them all)$", re.I)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+class LocalAgent:
+    name = "local"
+
+    async def run(self, tools: ToolBox, history: list[HistoryMessage], message: str) -> AgentResult:
+        log = ActionLog(tools)
+        intent = understand(message, tools.today)
+        reply = await self._follow_up(log, history, message, intent)
+        if reply is None:
+            reply = await self._execute(log, intent)
+        return AgentResult(reply=reply, actions=log.actions)
+
+    # -- clarifications ------------------------------------------------------------------
+
+    async def _follow_up(
+        self, log: ActionLog, history: list[HistoryMessage], message: str, intent: Intent
+    ) -> str | None:
+        """Answer "which one?" when the last reply asked it and this message picks a candidate."""
+        if intent.kind not in {"unknown", "past_tense", "list"} and not (
+            intent.kind in {"complete", "delete", "reopen"} and len(tokens(message)) <= 3
+        ):
+            return None
+        last = next((m for m in reversed(history) if m.role == "assistant"), None)
+        if last is None or not last.actions:
+            return None
+        pending = last.actions[-1]
+        candidates_ids: list[int] = list(pending.get("candidates") or [])
+        if pending.get("ok") or not candidates_ids:
+            return None
+        by_id = {t.id: t for t in await log.tools.tasks()}
+        candidates = [by_id[i] for i in candidates_ids if i in by_id]
+        if not candidates:
+            return None
+        chosen = self._pick(message, candidates)
+        if not chosen:
+            return None
+        replies = []
+        for task in chosen:
+            arguments = dict(pending.get("arguments") or {})
+            arguments["task"] = str(task.id)
+            replies.append((await log.call(str(pending["tool"]), arguments)).message)
+        return " ".join(replies)
+
+    @staticmethod
+    def _pick(message: str, candidates: list[Task]) -> list[Task]:
+        text = re.sub(r"[.!?]+$", "", message.strip().lower())
+        text = re.sub(r"^(?:i\s+mean|i\s+meant|the|it'?s|it\s+is|number|no\.?|yes,?)\s+", "", text)
+        text = re.sub(r"\s+(?:one|task|please)$", "", text).strip()
+        if _PICK_ALL.match(text):
+            return candidates
+        if text in ORDINALS:
+            index = ORDINALS[text]
+            return [candidates[index - 1 if index > 0 else -1]] if index <= len(candidates) else []
+        task_id = parse_id(text)
+        if task_id is not None:
+            match = [t for t in candidates if t.id == task_id]
+            if match:
+                return match
+            return [candidates[task_id - 1]] if 1 <= task_id <= len(candidates) else []
+        res = resolve(text, candidates)
+        return [res.task] if res.kind == "found" and res.task is not None else []
+
+    # -- intents -------------------------------------------------------------------------
+
+    async def _execute(self, log: ActionLog, intent: Intent) -> str:
+        kind = intent.kind
+        if kind == "greeting":
+            pending = len(await log.tools.tasks(False))
+            status = (
+                f"You have {_plural(pending, 'pending task')}."
+                if pending
+                else "Your list is empty."
+            )
+            return f"Hi! {status} I can add, list, complete, change and delete tasks — say 'help' for examples."  # noqa: E501
+        if kind == "thanks":
+            return "You're welcome! Anything else for your list?"
+        if kind == "bye":
+            return "Bye! Your tasks are saved."
+        if kind == "help":
+            return HELP
+        if kind == "count":
+            return await self._count(log, intent)
+        if kind == "list":
+            return await self._list(log, intent)
+        if kind == "add":
+            return await self._add(log, intent)
+        if kind == "clear_completed":
+            return (await log.call("clear_completed", {})).message
+        if kind in {"complete", "reopen", "delete"}:
+            return await self._by_reference(log, intent)
+        if kind == "update":
+            return await self._update(log, intent)
+        if kind == "past_tense":
+            return await self._past_tense(log, intent)
+        return UNKNOWN
+
+    async def _count(self, log: ActionLog, intent: Intent) -> str:
+        if intent.priority is None and intent.due_filter == "any" and intent.query is None:
+            result = await log.call("count_tasks", {})
+            pending, completed, total = (
+                result.data["pending"],
+                result.data["completed"],
+                result.data["total"],
+            )
+            if intent.status == "pending":
+                return f"You have {_plural(pending, 'task')} left ({completed} completed)."
+            if intent.status == "completed":
+                return f"You have completed {_plural(completed, 'task')} ({pending} still pending)."
+            return (
+                f"You have {_plural(total, 'task')}: {pending} pending and {completed} completed."
+            )
+        result = await log.call("list_tasks", self._list_args(intent))
+        return f"You have {_plural(result.data['count'], self._label(intent) + ' task')}."
+
+    @staticmethod
+    def _list_args(intent: Intent) -> dict[str, Any]:
+        args: dict[str, Any] = {"status": intent.status}
+        if intent.priority:
+            args["priority"] = intent.priority
+        if intent.due_filter != "any":
+            args["due"] = intent.due_filter
+        if intent.query:
+            args["query"] = intent.query
+        return args
+
+    @staticmethod
+    def _label(intent: Intent) -> str:
+        words: list[str] = []
+        if intent.status != "all":
+            words.append(intent.status)
+        if intent.priority:
+            words.append(f"{intent.priority} priority")
+        return " ".join(words) or ""
+
+    async def _list(self, log: ActionLog, intent: Intent) -> str:
+        result = await log.call("list_tasks", self._list_args(intent))
+        label = self._label(intent)
+        due_text = {
+            "today": " due today",
+            "tomorrow": " due tomorrow",
+            "overdue": " that are overdue",
+            "this_week": " due this week",
+            "none": " without a due date",
+        }.get(intent.due_filter, "")
+        about = f" matching '{intent.query}'" if intent.query else ""
+        noun = f"{label} tasks".strip()
+        count = result.data["count"]
+        if count == 0:
+            if label or due_text or about:
+                return f"You have no {noun}{due_text}{about}."
+            return "Your list is empty. Add something with 'add buy milk'."
+        lines = result.message.split("\n", 1)[1] if "\n" in result.message else ""
+        header = f"Your {noun}{due_text}{about} ({count}):"
+        return f"{header}\n{lines}"
+
+    async def _add(self, log: ActionLog, intent: Intent) -> str:
+        added: list[str] = []
+        failed: list[str] = []
+        for item in intent.items:
+            args: dict[str, Any] = {"title": item.title}
+            if item.priority:
+                args["priority"] = item.priority
+            if item.due:
+                args["due_date"] = item.due.isoformat()
+            if item.description:
+                args["description"] = item.description
+            result = await log.call("add_task", args)
+            if result.ok:
+                added.append(result.message.removeprefix("Added ").rstrip("."))
+            else:
+                failed.append(f"'{item.title}': {result.message}")
+        reply = ""
+        if added:
+            reply = (
+                "Added "
+                + (added[0] if len(added) == 1 else ", ".join(added[:-1]) + " and " + added[-1])
+                + "."
+            )
+        if failed:
+            reply += (" " if reply else "") + "Couldn't add " + "; ".join(failed)
+        return reply
+
+    async def _by_reference(self, log: ActionLog, intent: Intent) -> str:
+        tool = f"{intent.kind}_task"
+        prefer: Literal["pending", "completed"] | None = {
+            "complete": "pending",
+            "reopen": "completed",
+        }.get(intent.kind)  # type: ignore[assignment]
+        if intent.all_tasks:
+            return await self._all(log, intent, tool)
+        res = await log.tools.resolve(intent.ref, prefer)
+        if res.kind == "found" and res.task is not None:
+            return (await log.call(tool, {"task": str(res.task.id)})).message
+        # "complete eggs and bread": several references, each of which must resolve.
+        parts = [p for p in re.split(r"\s*(?:,|;|\band\b|&|\bplus\b)\s*", intent.ref) if p.strip()]
+        if len(parts) > 1:
+            found: list[Task] = []
+            for part in parts:
+                part_res = await log.tools.resolve(part, prefer)
+                if part_res.kind != "found" or part_res.task is None:
+                    break
+                found.append(part_res.task)
+            else:
+                results = [await log.call(tool, {"task": str(t.id)}) for t in found]
+                return " ".join(r.message for r in results)
+        result = await log.call(tool, {"task": intent.ref})
+        return self._explain(result)
+
+    @staticmethod
+    def _explain(result: ToolResult) -> str:
+        if result.data.get("error") == "not_found":
+            return f"{result.message} Say 'show my tasks' to see what's on your list."
+        return result.message
+
+    async def _all(self, log: ActionLog, intent: Intent, tool: str) -> str:
+        completed = {"complete_task": False, "reopen_task": True}.get(tool)
+        tasks = list(await log.tools.tasks(completed))
+        if intent.ref:
+            tasks = [t for t in tasks if score(intent.ref, t.title) >= MIN_SCORE]
+        if not tasks:
+            which = f" matching '{intent.ref}'" if intent.ref else ""
+            state = {"complete_task": "open ", "reopen_task": "completed "}.get(tool, "")
+            return f"There are no {state}tasks{which}."
+        results = [await log.call(tool, {"task": str(t.id)}) for t in tasks[:50]]
+        return " ".join(r.message for r in results)
+
+    async def _update(self, log: ActionLog, intent: Intent) -> str:
+        args: dict[str, Any] = {"task": intent.ref}
+        if intent.new_title:
+            args["title"] = intent.new_title
+        if intent.new_priority:
+            args["priority"] = intent.new_priority
+        if intent.new_description is not None:
+            args["description"] = intent.new_description
+        if intent.clear_due:
+            args["due_date"] = "none"
+        elif intent.new_due is not None:
+            args["due_date"] = intent.new_due.isoformat()
+        res = await log.tools.resolve(intent.ref)
+        if res.kind == "found" and res.task is not None:
+            args["task"] = str(res.task.id)
+            if intent.shift_days is not None:
+                base = res.task.due_date or log.tools.today
+                args["due_date"] = (base + timedelta(days=intent.shift_days)).isoformat()
+        return self._explain(await log.call("update_task", args))
+
+    async def _past_tense(self, log: ActionLog, intent: Intent) -> str:
+        """ "I called mom": complete the task it describes, if one clearly matches."""
+        pending = list(await log.tools.tasks(False))
+        strong = [t for t in pending if score(intent.ref, t.title) >= 60]
+        if not strong:
+            return UNKNOWN
+        res = resolve(intent.ref, strong, "pending")
+        if res.kind == "found" and res.task is not None:
+            return (await log.call("complete_task", {"task": str(res.task.id)})).message
+        return (await log.call("complete_task", {"task": intent.ref})).message
+
+
+def describe_tasks(tasks: list[Task]) -> str:
+    return "\n".join(f"- {describe(t)}" for t in tasks)

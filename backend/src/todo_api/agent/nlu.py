@@ -1,0 +1,811 @@
+"""Language understanding for the offline `local` agent: a message becomes one intent with slots.
+
+No model weights: verb and keyword lexicons with synonyms decide the intent (checked in an order
+that resolves their overlaps, e.g. "I need to finish the report" adds a task, "I finished the
+report" completes one), then slot finders pull out priority, due date, description, task
+references and lists of several tasks. What is left after the slots is the title or reference.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+
+from todo_api.agent.slots import take_description, take_due, take_priority, tidy
+from todo_api.agent.text import IRREGULAR_PAST, tokens
+
+_I = re.IGNORECASE
+
+# --- intents -------------------------------------------------------------------------------
+
+
+@dataclass
+class NewTask:
+    title: str
+    priority: str | None = None
+    due: date | None = None
+    description: str | None = None
+
+
+@dataclass
+class Intent:
+    kind: Literal[
+        "greeting",
+        "thanks",
+        "bye",
+        "help",
+        "unknown",
+        "count",
+        "list",
+        "add",
+        "complete",
+        "reopen",
+        "delete",
+        "clear_completed",
+        "update",
+        "past_tense",
+    ]
+    # list / count filters
+    status: Literal["all", "pending", "completed"] = "all"
+    priority: str | None = None
+    due_filter: str = "any"
+    query: str | None = None
+    # add
+    items: list[NewTask] = field(default_factory=list)
+    # complete / reopen / delete / update / past_tense
+    ref: str = ""
+    all_tasks: bool = False
+    # update
+    new_title: str | None = None
+    new_priority: str | None = None
+    new_due: date | None = None
+    clear_due: bool = False
+    shift_days: int | None = None
+    new_description: str | None = None
+
+
+# --- normalisation -------------------------------------------------------------------------
+
+_INTENT_VERBS = (
+    r"add|create|make|put|new|delete|remove|drop|erase|complete|finish|mark|tick|check|cross|"
+    r"show|list|see|view|display|know|rename|change|update|edit|set|move|reopen|undo|clear|"
+    r"get|give|tell|postpone|reschedule|push|delay|cancel|note|jot|write|schedule|remind|track|"
+    r"record|log|save|store|insert|include|find|search|look|count|prioriti[sz]e|have|keep"
+)
+_LEADING_FILLERS = [
+    re.compile(
+        r"^(?:hey|hi|hello|yo|hiya|ok|okay|k|so|um+|uh+|well|oh|alright|all right|right|please|pls|"
+        r"plz|kindly|assistant|bot|buddy|mate|dear|now|and|also|then|great|thanks|thank you|cool|"
+        r"good\s+(?:morning|afternoon|evening))\b[\s,!.:;-]*(?=\S)",
+        _I,
+    ),
+    re.compile(
+        r"^(?:could|can|would|will|wouldja|could ya|can ya)\s+(?:you|u|ya)\s*(?:please|pls|kindly|"
+        r"possibly|just|quickly|maybe)?\s*(?:be\s+so\s+kind\s+as\s+to\s+)?(?=\S)",
+        _I,
+    ),
+    re.compile(r"^(?:i\s+(?:want|need|would\s+like|'d\s+like|d\s+like)\s+you\s+to)\s+", _I),
+    re.compile(r"^(?:would\s+you\s+mind|do\s+you\s+mind)\s+", _I),
+    re.compile(
+        rf"^(?:i\s+(?:want|would\s+like|'d\s+like|d\s+like|wanna|wish)\s+to|"
+        rf"let'?s|let\s+me|go\s+ahead\s+and|help\s+me|try\s+to|just|quickly|now|please)\s+"
+        rf"(?=(?:{_INTENT_VERBS})\b)",
+        _I,
+    ),
+    # "I need to add X" is about the list; "I need to finish the report" is a new task.
+    re.compile(
+        r"^(?:i\s+(?:need|have|got|gotta|must)(?:\s+to)?|i'?ve\s+got\s+to)\s+"
+        r"(?=(?:add|create|put|see|view|show|list|display|know|rename|mark|tick|reopen|undo|count|"
+        r"check\s+(?:off|my|what|how)|make\s+a\s+(?:task|note|todo)|(?:delete|remove|cancel|change|"
+        r"update|move|complete)\b.*\b(?:task|todo|item|list)s?$)\b)",
+        _I,
+    ),
+]
+_TRAILING_FILLERS = re.compile(
+    r"(?:[\s,]+(?:please|pls|plz|thanks|thank\s+you|thx|ty|for\s+me|now|right\s+now|for\s+me\s+please|"
+    r"if\s+you\s+can|if\s+possible|thanks\s+a\s+lot|cheers|kthx|mate|buddy))+[\s.!?]*$"
+    r"|[\s.?]+$",
+    _I,
+)
+
+
+def normalize(message: str) -> tuple[str, bool]:
+    """Trim fillers and politeness; report whether the message ended with '!' (high priority)."""
+    text = message.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"')
+    text = text.replace("\u201d", '"').replace("\u2014", " - ").replace("\u2013", " - ")
+    text = re.sub(r"\s+", " ", text).strip()
+    bang = bool(re.search(r"!\s*$", text)) and not re.fullmatch(r"[\W\s]*\w+[!\s]*", text)
+    for _ in range(6):
+        before = text
+        text = _TRAILING_FILLERS.sub("", text).strip()
+        text = re.sub(r"[!]+$", "", text).strip()
+        for pattern in _LEADING_FILLERS:
+            text = pattern.sub("", text).strip()
+        if text == before:
+            break
+    return text, bang
+
+
+# --- lexicons ------------------------------------------------------------------------------
+
+_GREETING = re.compile(
+    r"^(?:hi|hello|hey|heya|hiya|howdy|yo|sup|what'?s\s+up|greetings|hola|good\s+(?:morning|afternoon|"
+    r"evening|day)|morning|evening|how\s+are\s+you(?:\s+doing)?|how'?s\s+it\s+going)"
+    r"(?:\s+(?:there|you|again|assistant|bot|friend|buddy|all))*[\s!.,?]*$",
+    _I,
+)
+_THANKS = re.compile(
+    r"^(?:thanks?(?:\s+you)?(?:\s+(?:so\s+much|a\s+lot|very\s+much))?|thx|ty|cheers|great|awesome|"
+    r"perfect|nice|cool|ok(?:ay)?|got\s+it|sounds\s+good|excellent|wonderful|brilliant|sweet|"
+    r"much\s+appreciated|appreciate\s+it)[\s!.,]*$",
+    _I,
+)
+_BYE = re.compile(r"^(?:bye|goodbye|good\s+bye|see\s+you|see\s+ya|later|good\s+night|cya)\b", _I)
+_HELP = re.compile(
+    r"^(?:help|\?+|h|commands|menu|options|usage|instructions|how\s+to|what\s+now)$"
+    r"|\b(?:what\s+(?:can|do|could|should)\s+(?:you|i)\s+(?:do|say|ask|type)|what\s+are\s+you|"
+    r"who\s+are\s+you|how\s+(?:do|does|can|should)\s+(?:i\s+)?(?:this|it|you|i)\s+(?:work|use)|"
+    r"how\s+do\s+i\s+use|what\s+(?:are\s+)?(?:your|the)\s+(?:commands|features|abilities|capabilities)|"
+    r"what\s+can\s+you\s+help|what\s+do\s+you\s+(?:understand|support|know)|show\s+(?:me\s+)?(?:the\s+)?help|"
+    r"need\s+help|help\s+me|how\s+does\s+this\s+work|i'?m\s+(?:lost|confused)|what\s+is\s+this)\b",
+    _I,
+)
+
+_COUNT = re.compile(
+    r"\bhow\s+many\b|\bcount\b|\bnumber\s+of\b|\bhow\s+much\s+(?:is\s+)?(?:left|remaining|to\s+do)\b|"
+    r"\btotal\s+(?:number|count)\b",
+    _I,
+)
+
+_DONE_WORDS = (
+    r"completed|complete|done|finished|checked(?:\s+off)?|ticked(?:\s+off)?|crossed\s+off|closed|"
+    r"resolved|old|ticked|marked\s+(?:as\s+)?done"
+)
+_CLEAR_COMPLETED = re.compile(
+    rf"^(?:clear|delete|remove|purge|clean(?:\s+up|\s+out)?|wipe(?:\s+out)?|archive|get\s+rid\s+of|drop|"
+    rf"erase|trash|discard|bin|empty|hide|nuke|tidy(?:\s+up)?|flush)\b(?P<rest>.*)\b(?:{_DONE_WORDS})\b"
+    rf"(?P<tail>.*)$",
+    _I,
+)
+_CLEAR_FILLER = re.compile(
+    r"\b(?:i'?ve|i\s+have|i'?d|we'?ve|all|the|my|of|tasks?|todos?|to-?dos?|items?|ones?|everything|"
+    r"anything|stuff|that|which|are|is|i|have|already|been|out|up|off|list|from|away|things?|entries|"
+    r"every|those|these|them|now|was|were|marked|as)\b|[\s,.'!]",
+    _I,
+)
+
+_ADD_START = re.compile(
+    r"^(?:"
+    r"(?:please\s+)?(?:add|create|make|insert|include|put|jot(?:\s+down)?|note(?:\s+down)?|write(?:\s+down)?|"
+    r"log|record|save|store|track|set\s+up|set|schedule|enter|register|queue|book)\s+"
+    r"(?:(?:a|an|the|another|one\s+more|new|my)\s+)*(?:(?:new|todo|to-?do|task|tasks|item|items|entry|"
+    r"reminder|reminders|note|one|thing)\s*)*(?:(?:called|named|titled|to|for|that\s+says|saying|about|"
+    r"so\s+i|that\s+i)\s+|:\s*|-\s*)?"
+    r"|(?:a\s+)?new\s+(?:task|todo|to-?do|item|reminder|entry)(?:\s+(?:called|named|titled|to|for))?\s*[:\-]?\s*"
+    r"|(?:task|todo|to-?do|reminder)\s*[:\-]\s*"
+    r"|remind\s+me\s+(?:to\s+|about\s+|of\s+|that\s+i\s+(?:need|have)\s+to\s+)?"
+    r"|(?:please\s+)?(?:don'?t|do\s+not|dont)\s+(?:let\s+me\s+)?forget\s+(?:to\s+|about\s+)?"
+    r"|(?:i|we)\s+(?:really\s+|still\s+|also\s+)?(?:need|have|want|got|gotta|ought|must|should|'ve\s+got|"
+    r"have\s+got|'ll\s+need|will\s+need|plan|intend|hope|'d\s+like|would\s+like|wanna)(?:\s+to)?\s+"
+    r"|(?:i|we)\s+(?:must|should|gotta|'ll|will|shall|might|may)\s+"
+    r"|(?:need|have|got|gotta|must|should|plan)\s+to\s+"
+    r"|remember\s+to\s+|(?:make\s+sure|be\s+sure)\s+(?:to|that\s+i)\s+"
+    r"|note\s+to\s+self\s*[:\-]?\s*|(?:to\s+do|todo)\s*[:\-]\s*"
+    r"|(?:can|could)\s+you\s+remind\s+me\s+to\s+"
+    r")",
+    _I,
+)
+_ADD_NOT_TASK = re.compile(
+    r"^(?:know|see|view|check|look|find|list|show|delete|remove|complete|mark|change|rename|update|"
+    r"edit|clear|count|cancel|reopen|undo|move|set\s+the|make\s+(?:it|this|that)|say|ask|tell)\b",
+    _I,
+)
+_LIST_TAIL = re.compile(
+    r"\s+(?:to|on|onto|in|into|for)\s+(?:my|the|our)\s+(?:\w+\s+)?(?:list|todos?|to-?do(?:\s+list)?|"
+    r"tasks?|task\s+list|agenda|board|items|checklist)$",
+    _I,
+)
+
+_REOPEN_START = re.compile(
+    r"^(?:re-?open|un-?complete|un-?check|un-?tick|un-?mark|un-?do|undo|restore|reactivate|revive|"
+    r"resurrect|bring\s+back|put\s+back|re-?activate|re-?add|uncross|un-?finish|take\s+back)\b\s*",
+    _I,
+)
+_MARK_START = re.compile(r"^(?:mark|flag|set|tag|label|make)\s+(?P<rest>.+)$", _I)
+_MARK_DONE = re.compile(
+    r"^(?P<ref>.+?)\s+(?:as\s+|to\s+)?(?:done|complete|completed|finished|checked|ticked|resolved|closed|"
+    r"off|sorted|handled)$",
+    _I,
+)
+_MARK_UNDONE = re.compile(
+    r"^(?P<ref>.+?)\s+(?:as\s+|to\s+)?(?:not\s+(?:yet\s+)?(?:done|complete|completed|finished)|undone|"
+    r"incomplete|uncompleted|unfinished|pending|open|active|to\s*-?do|todo|not\s+started|outstanding|"
+    r"in\s+progress|unchecked|unticked|unresolved|new)$",
+    _I,
+)
+_COMPLETE_START = re.compile(
+    r"^(?:"
+    r"(?:i'?ve|i\s+have|we'?ve|we\s+have)?\s*(?:just\s+|already\s+|finally\s+)?"
+    r"(?:completed|finished|done|did|ticked\s+off|checked\s+off|crossed\s+off|knocked\s+out|wrapped\s+up)\s+"
+    r"(?:with\s+)?"
+    r"|(?:i'?m|i\s+am|we'?re|we\s+are)\s+(?:all\s+)?(?:done|finished|through)\s+(?:with\s+)?"
+    r"|(?:complete|finish|close|resolve|tick|check|cross|strike|knock|wrap|accomplish|achieve)"
+    r"(?:\s+(?:off|out|up))?\s+"
+    r"|done\s*(?:with|[:\-])?\s*"
+    r"|(?:i|we)\s+(?:just\s+|already\s+|finally\s+)?(?:completed|finished|did|done)\s+"
+    r")",
+    _I,
+)
+_COMPLETE_OFF_TAIL = re.compile(
+    r"\s+(?:off(?:\s+(?:my|the)\s+(?:list|todos?|tasks?))?|as\s+(?:done|complete|completed|finished)|"
+    r"(?:is|are)\s+(?:done|finished)|already|done|now|completed|finished|today)$",
+    _I,
+)
+_DELETE_START = re.compile(
+    r"^(?:delete|remove|drop|erase|trash|discard|scrap|scratch|cancel|get\s+rid\s+of|forget(?:\s+about)?|"
+    r"kill|nuke|ditch|dump|eliminate|take\s+(?:off|out)|throw\s+(?:away|out)|clear|bin|axe|purge|"
+    r"strike|wipe|destroy|lose|skip)\b\s*",
+    _I,
+)
+_DELETE_TAIL = re.compile(
+    r"\s+(?:from|off|out\s+of)\s+(?:my|the)\s+(?:\w+\s+)?(?:list|todos?|to-?do\s+list|tasks?|task\s+list|"
+    r"board|agenda)$|\s+(?:off|away|out|altogether|permanently|for\s+good|entirely|completely)$",
+    _I,
+)
+_UPDATE_START = re.compile(
+    r"^(?P<verb>rename|retitle|re-?name|change|update|edit|modify|set|make|mark|flag|move|postpone|push"
+    r"(?:\s+back)?|reschedule|re-?schedule|delay|defer|bump|prioriti[sz]e|de-?prioriti[sz]e|shift|switch|"
+    r"adjust|correct|fix\s+the\s+(?:title|name|typo)|replace|lower|raise|upgrade|"
+    r"downgrade|escalate|push\s+out)\b\s*(?P<rest>.*)$",
+    _I,
+)
+_RENAME = re.compile(
+    r"^(?:rename|retitle|re-?name)\s+(?P<ref>.+?)\s+(?:to|as|into|->|=>)\s+(?P<new>.+)$"
+    r"|^(?:change|update|edit|modify|set|switch|correct|fix)\s+(?:the\s+)?(?:title|name|text|wording|label)"
+    r"\s+(?:of|for|on)\s+(?P<ref2>.+?)\s+(?:to|as|into|->|=>)\s+(?P<new2>.+)$"
+    r"|^(?:change|update|edit|modify|set|switch|correct)\s+(?P<ref3>.+?)(?:'s)?\s+(?:title|name)\s+"
+    r"(?:to|as|into)\s+(?P<new3>.+)$"
+    r"|^(?:call|retitle)\s+(?P<ref4>.+?)\s+(?:instead|from\s+now\s+on)?\s*(?:to\s+)?\"(?P<new4>.+)\"$",
+    _I,
+)
+_FIELD_WORDS = re.compile(
+    r"\b(?:the\s+)?(?:priority|prio|importance|urgency|due\s*-?\s*date|deadline|due|date|description|"
+    r"notes?|details?)(?:\s+(?:level|of|for|on|to))*\b|'s\b|\bit\b",
+    _I,
+)
+_CLEAR_DUE = re.compile(
+    r"\b(?:remove|clear|delete|drop|unset|take\s+off|get\s+rid\s+of|no|without)\s+(?:the\s+|a\s+|any\s+)?"
+    r"(?:due\s*-?\s*date|deadline|date|due)\b(?:\s+(?:from|of|for|on))?",
+    _I,
+)
+_SHIFT = re.compile(
+    r"\s*\b(?:by|back|out|forward)\s+(?:by\s+)?(?P<n>a|an|one|two|three|four|five|six|seven|\d+)\s+"
+    r"(?P<unit>days?|weeks?)\b",
+    _I,
+)
+_SET_DESCRIPTION = re.compile(
+    r"^(?:add|set|change|update|edit|put|attach|write)\s+(?:a\s+|the\s+|some\s+)?(?:description|desc|"
+    r"notes?|details?|comments?)\s+(?:to|on|for|of)\s+(?P<ref>.+?)(?:\s*[:\-]\s*|\s+(?:to|saying|that\s+says)\s+|,\s*)"
+    r"(?P<desc>.+)$"
+    r"|^(?:describe)\s+(?P<ref2>.+?)\s*(?:as|:)\s*(?P<desc2>.+)$"
+    r"|^(?:change|update|edit|set)\s+(?P<ref3>.+?)(?:'s)?\s+(?:description|desc|notes?|details?)\s+"
+    r"(?:to|as|:)\s*(?P<desc3>.+)$",
+    _I,
+)
+
+_LIST_START = re.compile(
+    r"^(?:show|list|display|view|see|print|give|get|tell|read|fetch|find|search|look|check|what|what'?s|"
+    r"whats|which|do\s+i|have\s+i|did\s+i|any|anything|is\s+there|are\s+there|my|all|pending|completed|"
+    r"open|remaining|overview|summary|summarize|recap|where|review|let\s+me|lemme|can\s+i\s+see|"
+    r"tasks|todos?|to-?dos?|agenda|status|current|upcoming|outstanding|due|overdue|whats\s+left|what\s+else|"
+    r"when)\b",
+    _I,
+)
+_LIST_NOUNS = re.compile(
+    r"\b(?:tasks?|todos?|to-?dos?|list|items?|things|agenda|plate|schedule|stuff|errands|chores|left|"
+    r"remaining|pending|due|overdue|done|completed|finished|plan|plans|priorit(?:y|ies)|upcoming|"
+    r"outstanding|everything|anything|open)\b",
+    _I,
+)
+_PENDING = re.compile(
+    r"\b(?:pending|left|remaining|remain|open|incomplete|unfinished|outstanding|undone|active|"
+    r"uncompleted|still|not\s+(?:yet\s+)?(?:done|completed|finished|complete)|to\s+do\s+next|"
+    r"(?:need|have|got)\s+to\s+do|should\s+i\s+(?:do|work)|on\s+my\s+plate|upcoming|unchecked|"
+    r"yet\s+to|haven'?t|ongoing|current|overdue|next)\b",
+    _I,
+)
+_COMPLETED = re.compile(
+    r"\b(?:completed|complete|done|finished|checked\s+off|ticked\s+off|crossed\s+off|closed|"
+    r"accomplished|achieved|did\s+i|have\s+i\s+(?:done|finished|completed)|resolved|ticked|checked)\b",
+    _I,
+)
+_QUERY = re.compile(
+    r"\b(?:about|related\s+to|regarding|containing|contain|mentioning|mention|matching|match|with\s+the\s+word|"
+    r"that\s+(?:mention|contain|include|say)s?|including|named|called|titled)\s+(?P<q>.+)$",
+    _I,
+)
+
+_SUFFIX_DONE = re.compile(
+    r"^(?P<ref>.+?)\s+(?:is|are|was|were|'s|has\s+been|have\s+been|got|just\s+got|now)?\s*"
+    r"(?:all\s+|now\s+|finally\s+|already\s+)?(?:done|finished|complete|completed|sorted(?:\s+out)?|"
+    r"taken\s+care\s+of|handled|dealt\s+with|out\s+of\s+the\s+way|accomplished|ticked\s+off|"
+    r"checked\s+off|over\s+with)$",
+    _I,
+)
+_SUFFIX_UNDONE = re.compile(
+    r"^(?P<ref>.+?)\s+(?:is|are|was|'s)?\s*(?:not|n't|isn'?t|aren'?t|wasn'?t|no\s+longer)\s+"
+    r"(?:actually\s+|really\s+)?(?:yet\s+)?(?:done|finished|complete|completed)(?:\s+yet)?$"
+    r"|^(?P<ref2>.+?)\s+(?:isn'?t|aren'?t|wasn'?t)\s+(?:actually\s+|really\s+)?(?:done|finished|complete|completed)(?:\s+yet)?$",
+    _I,
+)
+_SUFFIX_DUE = re.compile(
+    r"^(?P<ref>.+?)\s+(?:is|are|'s|should\s+be|needs\s+to\s+be)\s+(?:now\s+)?(?P<rest>(?:due|for|on|by)\b.+)$",
+    _I,
+)
+_SUFFIX_PRIORITY = re.compile(
+    r"^(?P<ref>.+?)\s+(?:is|are|'s|should\s+be|needs\s+to\s+be)\s+(?:now\s+|really\s+|very\s+|super\s+)?"
+    r"(?P<rest>(?:a\s+)?(?:high|low|medium|top|urgent|important|critical|not\s+urgent|not\s+important|"
+    r"normal)(?:[- ]priority)?)$",
+    _I,
+)
+_PAST_TENSE = re.compile(
+    r"^(?:(?:i|we)\s+(?:just\s+|already\s+|finally\s+|have\s+|'ve\s+|did\s+)*|just\s+|finally\s+|already\s+)?"
+    r"(?P<verb>[a-z]+)\b(?P<rest>.*)$",
+    _I,
+)
+_NOT_PAST = frozenset(
+    {"need", "needed", "wanted", "forgot", "wished", "hoped", "used", "planned", "decided"}
+)
+
+# Verbs that usually begin a task title: used to decide whether "X and Y" is one task or two.
+TASK_VERBS = frozenset(
+    """buy call email send write pay book clean wash fix pick drop water walk feed cook read
+    finish submit prepare review schedule check visit meet go get take make order return
+    renew cancel file do mow tidy vacuum text ring phone reply respond update plan
+    organize organise pack print sign study practice practise learn exercise run bake grab
+    collect deliver post mail contact register apply install charge repair paint shop wrap
+    bring find sort sell donate fill iron fold hang move clear empty change replace
+    research draft edit finalize finalise backup back set recycle throw dust mop sweep
+    scrub polish groom bathe brush shave cut trim plant weed rake shovel defrost thaw
+    marinate boil fry grill roast eat drink listen watch play attend join host invite
+    thank congratulate apologize confirm arrange rsvp follow ask tell remind message dm
+    ping test deploy merge push pull commit refactor debug document design sketch""".split()
+)
+
+_SPLIT = re.compile(
+    r"\s*(?:,\s*(?:and|&|plus|also|then)?\s*|;\s*|\s+and\s+|\s+&\s+|\s+plus\s+|\s+as\s+well\s+as\s+|\s+then\s+)\s*",
+    _I,
+)
+_ALL_REF = re.compile(
+    r"^(?:all|everything|every\s+(?:single\s+)?(?:task|todo|item|one)|all\s+(?:of\s+)?(?:my\s+|the\s+)?"
+    r"(?:tasks|todos|to-?dos|items|things|ones|of\s+them)|them\s+all|all\s+of\s+them|the\s+whole\s+list|"
+    r"my\s+whole\s+list|all\s+(?:my\s+|the\s+)?(?:pending|open|remaining|outstanding)(?:\s+(?:tasks|ones|items))?)$",
+    _I,
+)
+
+
+def split_items(text: str) -> list[str]:
+    """ "eggs and bread" -> two tasks; "call mom and dad" -> one (only the first part has a verb)."""  # noqa: E501
+    parts = [p for p in (tidy(x) for x in _SPLIT.split(text)) if p]
+    if len(parts) <= 1:
+        return parts or [text]
+
+    def starts_with_verb(part: str) -> bool:
+        words = tokens(part)
+        return bool(words) and words[0] in TASK_VERBS
+
+    verbs = [starts_with_verb(p) for p in parts]
+    short = all(len(tokens(p)) <= 4 for p in parts)
+    if all(verbs) or (not any(verbs) and short):
+        return parts
+    if verbs[0] and not any(verbs[1:]):
+        return [text]  # "buy eggs and bread", "call mom and dad"
+    return parts if short else [text]
+
+
+def strip_ref(text: str) -> str:
+    """Drop the words around a task reference: "the milk one", "task 3 from my list"."""
+    text = _DELETE_TAIL.sub("", text.strip())
+    text = _COMPLETE_OFF_TAIL.sub("", text)
+    text = re.sub(
+        r"^(?:(?:the|my|that|this|a|an|our|your)\s+)*(?:(?:task|todo|to-?do|item|entry|reminder|one)s?\s+"
+        r"(?:(?:called|named|titled|about|for|to|that\s+says|saying)\s+)?)?",
+        "",
+        text,
+        flags=_I,
+    )
+    text = re.sub(
+        r"\s+(?:task|todo|to-?do|item|entry|reminder|one|thing)s?$|\s+(?:from|on|in)\s+(?:my|the)\s+list$",
+        "",
+        text,
+        flags=_I,
+    )
+    return tidy(text.strip("\"'"))
+
+
+# --- the parser -----------------------------------------------------------------------------
+
+
+def understand(message: str, today: date) -> Intent:
+    raw = re.sub(r"\s+", " ", message).strip()
+    text, bang = normalize(raw)
+    low = text.lower()
+
+    if not text:
+        return Intent("greeting") if _GREETING.match(raw.strip("!?. ")) else Intent("help")
+    if _GREETING.match(text) or _GREETING.match(raw):
+        return Intent("greeting")
+    if _THANKS.match(text):
+        return Intent("thanks")
+    if _BYE.match(text):
+        return Intent("bye")
+
+    # Edits that would otherwise look like adds or deletes.
+    desc = _SET_DESCRIPTION.match(text)
+    if desc:
+        ref = desc.group("ref") or desc.group("ref2") or desc.group("ref3") or ""
+        value = desc.group("desc") or desc.group("desc2") or desc.group("desc3") or ""
+        return Intent("update", ref=strip_ref(ref), new_description=value.strip().strip("\"'"))
+    clear_due = _CLEAR_DUE.search(text)
+    if clear_due and re.match(
+        r"^(?:remove|clear|delete|drop|unset|take|get|set|change|make|update)\b", low
+    ):
+        rest = (text[: clear_due.start()] + " " + text[clear_due.end() :]).strip()
+        rest = re.sub(
+            r"^(?:remove|clear|delete|drop|unset|take|get|set|change|make|update)\b",
+            "",
+            rest,
+            flags=_I,
+        )
+        rest = re.sub(r"\b(?:to\s+)?(?:none|nothing|no\s+date)$", "", rest, flags=_I)
+        return Intent("update", ref=strip_ref(rest), clear_due=True)
+
+    if _COUNT.search(low) and not _ADD_START.match(text):
+        return _list_intent("count", text)
+    if _HELP.search(low) and len(tokens(low)) <= 10 and not _ADD_START.match(text):
+        return Intent("help")
+
+    clear = _CLEAR_COMPLETED.match(text)
+    if clear and not _CLEAR_FILLER.sub("", clear.group("rest") + clear.group("tail")).strip():
+        return Intent("clear_completed")
+
+    add = _ADD_START.match(text)
+    if add and not _ADD_NOT_TASK.match(text[add.end() :]) and not _UPDATE_LIKE_ADD(text):
+        payload = text[add.end() :]
+        return _add_intent(payload, today, bang)
+
+    reopen = _REOPEN_START.match(text)
+    if reopen:
+        return _ref_intent("reopen", text[reopen.end() :])
+
+    mark = _MARK_START.match(text)
+    if mark:
+        rest = mark.group("rest")
+        undone = _MARK_UNDONE.match(rest)
+        if undone:
+            return _ref_intent("reopen", undone.group("ref"))
+        done = _MARK_DONE.match(rest)
+        if done and re.match(r"^(?:mark|tick|check|set|flag)", low):
+            return _ref_intent("complete", done.group("ref"))
+
+    complete = _COMPLETE_START.match(text)
+    if complete and text[complete.end() :].strip():
+        return _ref_intent("complete", text[complete.end() :])
+
+    if _DELETE_START.match(text):
+        payload = _DELETE_START.sub("", text, count=1)
+        return _ref_intent("delete", payload)
+
+    update = _UPDATE_START.match(text)
+    if update:
+        intent = _update_intent(text, update.group("verb"), update.group("rest"), today)
+        if intent is not None:
+            return intent
+        if update.group("verb").lower() in {"mark", "flag"}:
+            return _ref_intent("complete", update.group("rest"))
+
+    suffix = _suffix_intent(text, today)
+    if suffix is not None:
+        return suffix
+
+    if _is_list(text, low):
+        return _list_intent("list", text)
+
+    past = _PAST_TENSE.match(text)
+    if past:
+        verb = past.group("verb").lower()
+        if (
+            verb in IRREGULAR_PAST or (verb.endswith("ed") and len(verb) > 4)
+        ) and verb not in _NOT_PAST:
+            return Intent("past_tense", ref=strip_ref(f"{verb}{past.group('rest')}"))
+    return Intent("unknown")
+
+
+def _UPDATE_LIKE_ADD(text: str) -> bool:
+    """ "set X to high" or "make X urgent" start like adds ("set up", "make") but edit a task."""
+    return bool(
+        re.match(r"^(?:set|make|put|schedule|move)\b", text, _I)
+        and re.search(
+            r"\b(?:to|as)\s+(?:a\s+)?(?:high|low|medium|normal|urgent)\b|\bpriority\b|"
+            r"\b(?:due\s*date|deadline)\b",
+            text,
+            _I,
+        )
+        and not re.match(r"^(?:set\s+up|make\s+(?:a|an|new)|set\s+(?:a|an)\s+reminder)\b", text, _I)
+    )
+
+
+def _add_intent(payload: str, today: date, bang: bool) -> Intent:
+    payload = _LIST_TAIL.sub("", payload.strip())
+    payload = re.sub(
+        r"^(?:(?:a|an|the)\s+)?(?:task|todo|to-?do|item|reminder)\s*(?::|-|to|called|named|titled)\s*",
+        "",
+        payload,
+        flags=_I,
+    )
+    description, payload = take_description(payload)
+    shared_priority, payload = take_priority(payload)
+    shared_due, payload = take_due(payload, today)
+    if shared_priority is None:
+        shared_priority, payload = take_priority(payload)
+    # "add a low priority task to X": the "task to" only shows once the priority is cut out.
+    payload = re.sub(
+        r"^(?:(?:a|an|the|new)\s+)*(?:task|todo|to-?do|item|reminder)s?\s*(?::|-|to\b|called\b|named\b|"
+        r"titled\b|for\b)\s*",
+        "",
+        tidy(payload),
+        flags=_I,
+    )
+    if description:
+        # Slots said after the description: "... with description tap leaks, high priority".
+        while True:
+            m = re.search(r"[,;]\s*([^,;]+)$", description)
+            if not m:
+                break
+            segment = m.group(1)
+            prio, rest = take_priority(segment)
+            due, rest = take_due(rest, today)
+            if (prio is None and due is None) or tidy(rest):
+                break
+            shared_priority = shared_priority or prio
+            shared_due = shared_due or due
+            description = description[: m.start()].strip()
+    if shared_priority is None and bang:
+        shared_priority = "high"
+    items: list[NewTask] = []
+    for part in split_items(tidy(_LIST_TAIL.sub("", payload))):
+        title = tidy(_LIST_TAIL.sub("", part))
+        # Per-item slots: "milk tomorrow and eggs on friday".
+        prio, title = take_priority(title)
+        due, title = take_due(title, today)
+        title = tidy(re.sub(r"^(?:the|my|a|an)\s+(?=\S)", "", tidy(title), flags=_I))
+        if title:
+            items.append(
+                NewTask(
+                    title=title[:200],
+                    priority=prio or shared_priority,
+                    due=due or shared_due,
+                    description=description,
+                )
+            )
+    if not items:
+        return Intent("unknown")
+    return Intent("add", items=items)
+
+
+def _ref_intent(kind: Literal["complete", "reopen", "delete"], payload: str) -> Intent:
+    payload = re.sub(r"^(?:with|about|off|out|up)\s+", "", payload.strip(), flags=_I)
+    ref = strip_ref(payload)
+    if _ALL_REF.match(ref) or _ALL_REF.match(payload.strip()):
+        return Intent(kind, all_tasks=True)
+    m = re.match(r"^(?:all|every|each)\s+(?:of\s+)?(?:the\s+|my\s+)?(.+)$", ref, _I)
+    if m:
+        return Intent(kind, all_tasks=True, ref=strip_ref(m.group(1)))
+    if not ref:
+        return Intent("unknown")
+    return Intent(kind, ref=ref)
+
+
+def _update_intent(text: str, verb: str, rest: str, today: date) -> Intent | None:
+    rename = _RENAME.match(text)
+    if rename:
+        ref = (
+            rename.group("ref")
+            or rename.group("ref2")
+            or rename.group("ref3")
+            or rename.group("ref4")
+        )
+        new = (
+            rename.group("new")
+            or rename.group("new2")
+            or rename.group("new3")
+            or rename.group("new4")
+        )
+        return Intent("update", ref=strip_ref(ref or ""), new_title=tidy(new.strip("\"'")))
+    verb = verb.lower()
+    priority: str | None = None
+    if re.match(r"prioriti[sz]e|escalate|raise|upgrade", verb):
+        priority = "high"
+    elif re.match(r"de-?prioriti[sz]e|lower|downgrade", verb):
+        priority = "low"
+    body = rest
+    shift = _SHIFT.search(body)
+    shift_days = None
+    if shift and verb in {
+        "postpone",
+        "push",
+        "push back",
+        "delay",
+        "defer",
+        "move",
+        "bump",
+        "shift",
+        "push out",
+    }:
+        n = shift.group("n").lower()
+        amount = (
+            int(n)
+            if n.isdigit()
+            else {
+                "a": 1,
+                "an": 1,
+                "one": 1,
+                "two": 2,
+                "three": 3,
+                "four": 4,
+                "five": 5,
+                "six": 6,
+                "seven": 7,
+            }[n]
+        )
+        shift_days = amount * (7 if shift.group("unit").lower().startswith("week") else 1)
+        body = (body[: shift.start()] + " " + body[shift.end() :]).strip()
+    found_priority, body = take_priority(body, update=True)
+    priority = priority or found_priority
+    due, body = take_due(body, today)
+    if (
+        due is None
+        and shift_days is None
+        and verb in {"postpone", "push", "push back", "delay", "defer", "bump", "push out"}
+        and priority is None
+    ):
+        shift_days = 1  # "postpone X" with no date: one day later
+    if priority is None and due is None and shift_days is None:
+        # "change buy milk to buy oat milk": anything else after " to " is a new title
+        m = re.match(r"^(?P<ref>.+?)\s+(?:to|into|->|=>|with)\s+(?P<new>.+)$", rest, _I)
+        if m and verb in {
+            "change",
+            "update",
+            "edit",
+            "modify",
+            "switch",
+            "correct",
+            "replace",
+            "turn",
+            "set",
+        }:
+            return Intent(
+                "update",
+                ref=strip_ref(_FIELD_WORDS.sub(" ", m.group("ref"))),
+                new_title=tidy(m.group("new").strip("\"'")),
+            )
+        return None
+    ref = strip_ref(_FIELD_WORDS.sub(" ", body))
+    ref = tidy(
+        re.sub(r"\b(?:to|as|until|till|for|by|back|out|forward|up|down)\s*$", "", ref, flags=_I)
+    )
+    if not ref:
+        return None
+    return Intent("update", ref=ref, new_priority=priority, new_due=due, shift_days=shift_days)
+
+
+_QUESTION_OR_LIST = (
+    r"^(?:what|which|how|is|are|show|list|display|view|see|print|give|tell|anything|any|do|did|have|"
+    r"when|where|who|why|can|could|should)\b"
+)
+
+
+def _suffix_intent(text: str, today: date) -> Intent | None:
+    m = _SUFFIX_UNDONE.match(text)
+    if m:
+        return _ref_intent("reopen", m.group("ref") or m.group("ref2"))
+    m = _SUFFIX_DONE.match(text)
+    if m and not re.match(_QUESTION_OR_LIST, text, _I):
+        return _ref_intent("complete", m.group("ref"))
+    m = _SUFFIX_PRIORITY.match(text)
+    if m and not re.match(_QUESTION_OR_LIST, text, _I):
+        priority, _ = take_priority(m.group("rest"), update=True)
+        if priority is None:
+            priority, _ = take_priority("is " + m.group("rest"), update=True)
+        if priority:
+            return Intent("update", ref=strip_ref(m.group("ref")), new_priority=priority)
+    m = _SUFFIX_DUE.match(text)
+    if m and not re.match(_QUESTION_OR_LIST, text, _I):
+        due, leftover = take_due(m.group("rest"), today)
+        if due is not None and not tidy(re.sub(r"\bdue\b", "", leftover, flags=_I)):
+            return Intent("update", ref=strip_ref(m.group("ref")), new_due=due)
+    return None
+
+
+_LIST_VERB_ONLY = re.compile(
+    r"^(?:show|list|display|view|see|print|read|review|overview|summary|summari[sz]e|recap|status|agenda)"
+    r"(?:\s+(?:me|it|them|all|everything|my\s+list|the\s+list|again|please))*$",
+    _I,
+)
+_WHAT_DO_I_HAVE = re.compile(
+    r"\bwhat\s+(?:do|did|have|should|must|can)\s+(?:i|we)\s+(?:still\s+)?(?:have|got|get|need|do|got\s+to)\b"
+    r"|\bwhat(?:'?s|\s+is)\s+(?:next|up\s+next|on|left|remaining|due|planned|coming\s+up|outstanding|pending)\b",
+    _I,
+)
+_DUE_WORDS = re.compile(r"\b(?:today|tonight|tomorrow|this\s+week|overdue)\b", _I)
+
+
+def _is_list(text: str, low: str) -> bool:
+    if _LIST_VERB_ONLY.match(text) or _WHAT_DO_I_HAVE.search(low):
+        return True
+    if re.match(r"^(?:find|search|look\s+for|look\s+up|lookup)\b", low):
+        return True
+    if _LIST_START.match(text):
+        return bool(
+            _LIST_NOUNS.search(low)
+            or _PENDING.search(low)
+            or _COMPLETED.search(low)
+            or _DUE_WORDS.search(low)
+        )
+    return bool(_LIST_NOUNS.search(low)) and len(tokens(low)) <= 6
+
+
+def _list_intent(kind: Literal["list", "count"], text: str) -> Intent:
+    low = text.lower()
+    status: Literal["all", "pending", "completed"] = "all"
+    if _PENDING.search(low):
+        status = "pending"
+    elif _COMPLETED.search(low):
+        status = "completed"
+    priority = None
+    if re.search(r"\blow(?:est)?(?:[- ]priority)?\b|\bnot\s+(?:urgent|important)\b", low):
+        priority = "low"
+    elif re.search(r"\b(?:medium|normal)(?:[- ]priority)?\b", low):
+        priority = "medium"
+    elif re.search(
+        r"\b(?:high(?:est)?|top|urgent|important|critical)(?:[- ]priority)?\b|\bpriority\s+(?:tasks|ones|items)\b"  # noqa: E501
+        r"|\bprioritie?s\b",
+        low,
+    ):
+        priority = "high"
+    due = "any"
+    if re.search(r"\b(?:overdue|late|past\s+due|missed|behind)\b", low):
+        due = "overdue"
+    elif re.search(r"\b(?:today|tonight)\b", low):
+        due = "today"
+    elif re.search(r"\btomorrow\b", low):
+        due = "tomorrow"
+    elif re.search(r"\bthis\s+week\b", low):
+        due = "this_week"
+    elif re.search(r"\b(?:no|without\s+(?:a\s+)?)\s*due\s*date\b|\bundated\b", low):
+        due = "none"
+    query = None
+    m = _QUERY.search(text)
+    search = re.match(
+        r"^(?:find|search(?:\s+for)?|look\s+(?:for|up)|lookup)\s+(?P<q>.+)$", text, _I
+    )
+    if search and not m:
+        query = (
+            strip_ref(
+                re.sub(
+                    r"\b(?:tasks?|todos?|items?|with|for|in\s+my\s+list)\b",
+                    " ",
+                    search.group("q"),
+                    flags=_I,
+                )
+            )
+            or None
+        )
+    elif m:
+        query = (
+            tidy(re.sub(r"\b(?:in\s+(?:it|them|the\s+title)|tasks?)\b", "", m.group("q"), flags=_I))
+            or None
+        )
+    return Intent(kind, status=status, priority=priority, due_filter=due, query=query)

@@ -1,0 +1,160 @@
+"""Slot extraction for the local agent: priority, description and due-date phrases in a sentence.
+
+Each finder returns the value and the span it occupied, so the caller can cut it out and keep
+what remains as the task's title (or the reference to an existing task).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from todo_api.agent.dates import find_due
+
+_I = re.IGNORECASE
+
+_LEVEL = {
+    "very high": "high",
+    "highest": "high",
+    "high": "high",
+    "hi": "high",
+    "top": "high",
+    "urgent": "high",
+    "important": "high",
+    "critical": "high",
+    "max": "high",
+    "maximum": "high",
+    "medium": "medium",
+    "med": "medium",
+    "mid": "medium",
+    "normal": "medium",
+    "standard": "medium",
+    "regular": "medium",
+    "default": "medium",
+    "average": "medium",
+    "low": "low",
+    "lowest": "low",
+    "very low": "low",
+    "minor": "low",
+    "min": "low",
+}
+_LEVELS = "very high|highest|high|hi|top|urgent|important|critical|maximum|max|medium|med|mid|normal|standard|regular|default|average|very low|lowest|low|minor|min"  # noqa: E501
+_PRIO_WORD = r"(?:priority|prio|pri|importance|urgency)"
+_JOIN = r"(?:[,;]?\s*(?:and\s+|with\s+|at\s+|as\s+|in\s+|of\s+|it'?s\s+|it\s+is\s+|is\s+|set\s+to\s+|make\s+it\s+|mark(?:ed)?\s+(?:it\s+)?(?:as\s+)?)*(?:a|an)?\s*)"  # noqa: E501
+
+_PRIORITY_PATTERNS: list[tuple[re.Pattern[str], str | None]] = [
+    # negations first: "not urgent" is low, not high
+    (
+        re.compile(
+            rf"{_JOIN}\b(?:not\s+(?:very\s+)?(?:urgent|important)|no\s+rush|no\s+hurry|whenever|someday|"
+            rf"some\s+day|eventually|if\s+i\s+(?:have|get)\s+(?:the\s+)?time|low[- ]key|not\s+a\s+priority)\b",  # noqa: E501
+            _I,
+        ),
+        "low",
+    ),
+    (re.compile(rf"{_JOIN}\b({_LEVELS})[- ]?{_PRIO_WORD}\b", _I), None),
+    (
+        re.compile(
+            rf"{_JOIN}\b{_PRIO_WORD}\s*(?:level\s*)?(?:is|of|to|=|:|-)?\s*({_LEVELS})\b", _I
+        ),
+        None,
+    ),
+    (re.compile(rf"{_JOIN}\bp([123])\b", _I), "p"),
+    (
+        re.compile(
+            rf"{_JOIN}\b(urgent(?:ly)?|asap|a\.s\.a\.p\.?|important|critical|top\s+priority)\b", _I
+        ),
+        None,
+    ),
+    (re.compile(rf"{_JOIN}\b(high|low|medium)\s*[.!]*\s*$", _I), None),
+]
+# In edits ("set X to high", "mark X as urgent"), a bare level after to/as is a priority.
+_UPDATE_LEVEL = re.compile(
+    rf"\s*\b(?:to|as|=|is|at|into)\s+(?:a\s+)?({_LEVELS})(?:[- ]?{_PRIO_WORD})?\b", _I
+)
+
+_DESCRIPTION = re.compile(
+    r"\s*(?:[,;.(]|\s-)?\s*(?:\b(?:with|and|plus|having|add(?:ing)?)\s+(?:a\s+|the\s+|some\s+)?"
+    r"(?:description|desc|details?|notes?|comments?|info)\b(?:\s+(?:of|that\s+says|saying|reading))?"
+    r"|\b(?:description|desc|details?|notes?|comments?|info)\s*(?::|=|-|\bis\b|\bsays\b|\bsaying\b)"
+    r"|\b(?:description|desc)\b)\s*[:=\-]?\s*",
+    _I,
+)
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+
+
+def _cut(text: str, start: int, end: int) -> str:
+    return (text[:start] + " " + text[end:]).strip()
+
+
+def find_priority(text: str, *, update: bool = False) -> tuple[str, Span] | None:
+    patterns = list(_PRIORITY_PATTERNS)
+    if update:
+        patterns.insert(1, (_UPDATE_LEVEL, None))
+    for pattern, fixed in patterns:
+        m = pattern.search(text)
+        if not m:
+            continue
+        if fixed == "p":
+            value = {"1": "high", "2": "medium", "3": "low"}[m.group(1)]
+        elif fixed is not None:
+            value = fixed
+        else:
+            word = re.sub(r"\s+", " ", m.group(1).lower())
+            word = {"urgently": "urgent", "top priority": "top"}.get(word, word)
+            value = _LEVEL.get(word.rstrip("."), "high")
+        return value, Span(m.start(), m.end())
+    return None
+
+
+def take_priority(text: str, *, update: bool = False) -> tuple[str | None, str]:
+    found = find_priority(text, update=update)
+    if found is None:
+        return None, text
+    value, span = found
+    return value, _cut(text, span.start, span.end)
+
+
+def take_due(text: str, today: date) -> tuple[date | None, str]:
+    found = find_due(text, today)
+    if found is None:
+        return None, text
+    return found.value, _cut(text, found.start, found.end)
+
+
+def take_description(text: str) -> tuple[str | None, str]:
+    """Split "fix the sink with description the tap leaks" into description and the rest."""
+    m = _DESCRIPTION.search(text)
+    if not m or m.start() == 0:
+        return None, text
+    description = text[m.end() :].strip().strip("\"'").rstrip(")").strip()
+    if not description:
+        return None, text
+    return description, text[: m.start()].strip()
+
+
+_EDGE_WORDS = re.compile(
+    r"^(?:(?:and|also|plus|with|to|that|which|then|so|:)\s+)+"
+    r"|(?:\s+(?:and|also|plus|with|due|by|on|at|for|is|it'?s|its|priority|set|as|a|an|the|"
+    r"please|pls|thanks|thank you|now|then|asap|okay|ok))+$",
+    _I,
+)
+_PUNCT_EDGES = re.compile(r"^[\s,;:.\-\u2013\u2014!?\"'(\[]+|[\s,;:.\-\u2013\u2014!?\"')\]]+$")
+
+
+def tidy(text: str) -> str:
+    """Strip connective words and punctuation left at the edges after cutting slots out."""
+    previous = None
+    text = re.sub(r"\s+", " ", re.sub(r"[(\[]\s*[,;]?\s*[)\]]", " ", text))
+    while previous != text:
+        previous = text
+        text = _PUNCT_EDGES.sub("", text)
+        text = _EDGE_WORDS.sub("", text)
+        text = re.sub(r"\s+([,;:])", r"\1", text).strip()
+    return text

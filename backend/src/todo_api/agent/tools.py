@@ -1,0 +1,481 @@
+"""The one tool layer: what the chat agent (local or LLM) and the MCP server can do to tasks.
+
+Each tool validates its JSON arguments, calls `services.tasks` for the authenticated user only, and
+returns a `ToolResult` (ok, a one-line human summary, structured data). Tasks are referenced by id
+or by (fuzzy) title; an ambiguous reference fails with the candidates so the caller can ask.
+The JSON schemas serve both OpenAI-style tool calling and MCP's tools/list.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from todo_api.agent.dates import find_due
+from todo_api.agent.matching import Resolution, parse_id, resolve
+from todo_api.core.metrics import CHAT_TOOL_CALLS
+from todo_api.models import Task
+from todo_api.schemas import Priority, TaskCreate, TaskOut, TaskUpdate
+from todo_api.services import tasks as task_service
+from todo_api.services.errors import NotFound
+
+log = logging.getLogger("todo_api.agent")
+
+MAX_LISTED = 50
+
+
+# --- argument models ------------------------------------------------------------------------
+
+
+def _ref(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _priority(value: Any) -> Any:
+    if isinstance(value, str):
+        v = value.strip().lower()
+        aliases = {"urgent": "high", "important": "high", "normal": "medium", "med": "medium"}
+        return aliases.get(v, v) or None
+    return value
+
+
+TaskRef = Annotated[str, BeforeValidator(_ref), Field(min_length=1, max_length=200)]
+PriorityArg = Annotated[Priority | None, BeforeValidator(_priority)]
+
+
+class _Args(BaseModel):
+    # Models sometimes add fields of their own; ignoring them beats failing the whole call.
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+class AddTaskArgs(_Args):
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=2000)
+    priority: PriorityArg = None
+    due_date: str | None = Field(default=None, max_length=60)
+
+
+class ListTasksArgs(_Args):
+    status: Literal["all", "pending", "completed"] = "all"
+    priority: PriorityArg = None
+    due: Literal["any", "today", "tomorrow", "overdue", "this_week", "none"] = "any"
+    query: str | None = Field(default=None, max_length=200)
+
+
+class TaskRefArgs(_Args):
+    task: TaskRef
+
+
+class UpdateTaskArgs(_Args):
+    task: TaskRef
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+    priority: PriorityArg = None
+    due_date: str | None = Field(default=None, max_length=60)
+
+
+class NoArgs(_Args):
+    pass
+
+
+_TASK_PROP = {
+    "type": "string",
+    "description": 'The task\'s id (e.g. "12") or words from its title (e.g. "milk").',
+}
+_DUE_PROP = {
+    "type": "string",
+    "description": "Due date as YYYY-MM-DD (relative phrases such as 'tomorrow' are accepted).",
+}
+_PRIORITY_PROP = {"type": "string", "enum": ["low", "medium", "high"]}
+
+TOOL_SPECS: list[dict[str, Any]] = [
+    {
+        "name": "add_task",
+        "description": "Create a new task for the user.",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "title": {"type": "string", "description": "Short title, e.g. 'buy milk'."},
+                "description": {"type": "string", "description": "Optional longer notes."},
+                "priority": _PRIORITY_PROP,
+                "due_date": _DUE_PROP,
+            },
+            "required": ["title"],
+        },
+    },
+    {
+        "name": "list_tasks",
+        "description": "List the user's tasks, optionally filtered.",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "status": {"type": "string", "enum": ["all", "pending", "completed"]},
+                "priority": _PRIORITY_PROP,
+                "due": {
+                    "type": "string",
+                    "enum": ["any", "today", "tomorrow", "overdue", "this_week", "none"],
+                },
+                "query": {"type": "string", "description": "Words the title must contain."},
+            },
+        },
+    },
+    {
+        "name": "complete_task",
+        "description": "Mark a task as done.",
+        "parameters": {"type": "object", "properties": {"task": _TASK_PROP}, "required": ["task"]},
+    },
+    {
+        "name": "reopen_task",
+        "description": "Mark a completed task as not done again.",
+        "parameters": {"type": "object", "properties": {"task": _TASK_PROP}, "required": ["task"]},
+    },
+    {
+        "name": "delete_task",
+        "description": "Delete a task permanently.",
+        "parameters": {"type": "object", "properties": {"task": _TASK_PROP}, "required": ["task"]},
+    },
+    {
+        "name": "update_task",
+        "description": (
+            "Change a task: new title, description, priority or due date "
+            '(due_date "none" removes it). Only the given fields change.'
+        ),
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "task": _TASK_PROP,
+                "title": {"type": "string", "description": "The new title."},
+                "description": {"type": "string"},
+                "priority": _PRIORITY_PROP,
+                "due_date": _DUE_PROP,
+            },
+            "required": ["task"],
+        },
+    },
+    {
+        "name": "clear_completed",
+        "description": "Delete every completed task.",
+        "parameters": {"type": "object", "properties": {}},
+    },
+    {
+        "name": "count_tasks",
+        "description": "Count the user's tasks: total, pending and completed.",
+        "parameters": {"type": "object", "properties": {}},
+    },
+]
+TOOL_NAMES = frozenset(spec["name"] for spec in TOOL_SPECS)
+
+
+def openai_tools() -> list[dict[str, Any]]:
+    return [{"type": "function", "function": spec} for spec in TOOL_SPECS]
+
+
+# --- results and formatting ----------------------------------------------------------------
+
+
+@dataclass
+class ToolResult:
+    ok: bool
+    message: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> str:
+        return json.dumps({"ok": self.ok, "message": self.message, **self.data}, default=str)
+
+
+def task_json(task: Task) -> dict[str, Any]:
+    return TaskOut.model_validate(task).model_dump(mode="json", exclude={"created_at", "tags"})
+
+
+def describe(task: Task, today: date | None = None) -> str:
+    """One readable line: `#12 buy milk (high priority, due Thu 2026-11-26, done)`."""
+    details: list[str] = []
+    if task.priority != "medium":
+        details.append(f"{task.priority} priority")
+    if task.due_date is not None:
+        when = f"due {task.due_date:%a} {task.due_date.isoformat()}"
+        if today is not None and not task.completed and task.due_date < today:
+            when += ", overdue"
+        details.append(when)
+    if task.completed:
+        details.append("done")
+    suffix = f" ({', '.join(details)})" if details else ""
+    return f"#{task.id} {task.title}{suffix}"
+
+
+def quoted(task: Task) -> str:
+    return f"'{task.title}' (#{task.id})"
+
+
+def _ambiguous(ref: str, res: Resolution) -> ToolResult:
+    options = "; ".join(describe(t) for t in res.candidates)
+    return ToolResult(
+        False,
+        f"Which task do you mean by '{ref}'? It could be: {options}.",
+        {"error": "ambiguous", "candidates": [task_json(t) for t in res.candidates]},
+    )
+
+
+def _missing(ref: str) -> ToolResult:
+    return ToolResult(False, f"I couldn't find a task matching '{ref}'.", {"error": "not_found"})
+
+
+def parse_due_arg(value: str, today: date) -> date | None:
+    """YYYY-MM-DD, or a phrase like 'tomorrow'. Raises ValueError when it is neither."""
+    text = value.strip()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    found = find_due(text, today)
+    if found is None:
+        raise ValueError(f"not a date: {value!r} (use YYYY-MM-DD)")
+    return found.value
+
+
+# --- the tool box --------------------------------------------------------------------------
+
+
+class ToolBox:
+    """The tools, bound to one database session and one user."""
+
+    def __init__(self, session: AsyncSession, user_id: int, today: date) -> None:
+        self.session = session
+        self.user_id = user_id
+        self.today = today
+        self._handlers: dict[str, tuple[type[_Args], Callable[[Any], Awaitable[ToolResult]]]] = {
+            "add_task": (AddTaskArgs, self.add_task),
+            "list_tasks": (ListTasksArgs, self.list_tasks),
+            "complete_task": (TaskRefArgs, self.complete_task),
+            "reopen_task": (TaskRefArgs, self.reopen_task),
+            "delete_task": (TaskRefArgs, self.delete_task),
+            "update_task": (UpdateTaskArgs, self.update_task),
+            "clear_completed": (NoArgs, self.clear_completed),
+            "count_tasks": (NoArgs, self.count_tasks),
+        }
+
+    async def call(self, name: str, arguments: Any) -> ToolResult:
+        """Run a tool by name with JSON arguments; bad input becomes a failed result, not a crash."""  # noqa: E501
+        entry = self._handlers.get(name)
+        if entry is None:
+            result = ToolResult(
+                False,
+                f"Unknown tool '{name}'. Available tools: {', '.join(sorted(TOOL_NAMES))}.",
+                {"error": "unknown_tool"},
+            )
+        elif not isinstance(arguments, dict):
+            result = ToolResult(
+                False, "Arguments must be a JSON object.", {"error": "invalid_arguments"}
+            )
+        else:
+            model, handler = entry
+            try:
+                args = model.model_validate(arguments)
+            except ValidationError as exc:
+                problems = "; ".join(
+                    f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg']}"
+                    for e in exc.errors()
+                )
+                result = ToolResult(
+                    False,
+                    f"Invalid arguments for {name}: {problems}",
+                    {"error": "invalid_arguments"},
+                )
+            else:
+                try:
+                    result = await handler(args)
+                except ValueError as exc:
+                    result = ToolResult(False, str(exc), {"error": "invalid_arguments"})
+        CHAT_TOOL_CALLS.labels(
+            tool=name if name in TOOL_NAMES else "unknown", ok=str(result.ok).lower()
+        ).inc()
+        return result
+
+    # -- lookups --
+
+    async def tasks(self, completed: bool | None = None) -> Sequence[Task]:
+        return await task_service.all_tasks(self.session, self.user_id, completed=completed)
+
+    async def resolve(
+        self, ref: str, prefer: Literal["pending", "completed"] | None = None
+    ) -> Resolution:
+        task_id = parse_id(ref)
+        if task_id is not None:
+            try:
+                return Resolution(
+                    "found", await task_service.get_task(self.session, self.user_id, task_id)
+                )
+            except NotFound:
+                pass
+        return resolve(ref, await self.tasks(), prefer)
+
+    # -- tools --
+
+    async def add_task(self, args: AddTaskArgs) -> ToolResult:
+        due = parse_due_arg(args.due_date, self.today) if args.due_date else None
+        task = await task_service.create_task(
+            self.session,
+            self.user_id,
+            TaskCreate(
+                title=args.title,
+                description=args.description,
+                priority=args.priority or Priority.medium,
+                due_date=due,
+            ),
+        )
+        return ToolResult(True, f"Added {describe(task)}.", {"task": task_json(task)})
+
+    async def list_tasks(self, args: ListTasksArgs) -> ToolResult:
+        completed = {"all": None, "pending": False, "completed": True}[args.status]
+        rows = list(await self.tasks(completed))
+        if args.priority is not None:
+            rows = [t for t in rows if t.priority == args.priority.value]
+        rows = [t for t in rows if self._due_matches(t, args.due)]
+        if args.query:
+            words = [w for w in args.query.lower().split() if w]
+            rows = [
+                t
+                for t in rows
+                if all(w in t.title.lower() or w in t.description.lower() for w in words)
+            ]
+        # Pending first, then by due date (none last), then oldest first.
+        rows.sort(key=lambda t: (t.completed, t.due_date or date.max, t.id))
+        shown = rows[:MAX_LISTED]
+        lines = "\n".join(f"- {describe(t, self.today)}" for t in shown)
+        more = f"\n…and {len(rows) - len(shown)} more." if len(rows) > len(shown) else ""
+        message = f"{len(rows)} task(s)" + (f":\n{lines}{more}" if rows else ".")
+        return ToolResult(
+            True, message, {"count": len(rows), "tasks": [task_json(t) for t in shown]}
+        )
+
+    def _due_matches(self, task: Task, due: str) -> bool:
+        if due == "any":
+            return True
+        if due == "none":
+            return task.due_date is None
+        if task.due_date is None:
+            return False
+        if due == "today":
+            return task.due_date == self.today
+        if due == "tomorrow":
+            return task.due_date == self.today + timedelta(days=1)
+        if due == "overdue":
+            return task.due_date < self.today and not task.completed
+        return self.today <= task.due_date <= self.today + timedelta(days=6 - self.today.weekday())
+
+    async def _with_task(
+        self,
+        ref: str,
+        prefer: Literal["pending", "completed"] | None,
+        action: Callable[[Task], Awaitable[ToolResult]],
+    ) -> ToolResult:
+        res = await self.resolve(ref, prefer)
+        if res.kind == "ambiguous":
+            return _ambiguous(ref, res)
+        if res.kind == "missing" or res.task is None:
+            return _missing(ref)
+        return await action(res.task)
+
+    async def complete_task(self, args: TaskRefArgs) -> ToolResult:
+        async def act(task: Task) -> ToolResult:
+            if task.completed:
+                return ToolResult(
+                    True, f"{quoted(task)} was already done.", {"task": task_json(task)}
+                )
+            task = await task_service.set_completed(self.session, self.user_id, task.id, True)
+            return ToolResult(True, f"Marked {quoted(task)} as done.", {"task": task_json(task)})
+
+        return await self._with_task(args.task, "pending", act)
+
+    async def reopen_task(self, args: TaskRefArgs) -> ToolResult:
+        async def act(task: Task) -> ToolResult:
+            if not task.completed:
+                return ToolResult(
+                    True, f"{quoted(task)} is already open.", {"task": task_json(task)}
+                )
+            task = await task_service.set_completed(self.session, self.user_id, task.id, False)
+            return ToolResult(True, f"Reopened {quoted(task)}.", {"task": task_json(task)})
+
+        return await self._with_task(args.task, "completed", act)
+
+    async def delete_task(self, args: TaskRefArgs) -> ToolResult:
+        async def act(task: Task) -> ToolResult:
+            data = task_json(task)
+            await task_service.delete_task(self.session, self.user_id, task.id)
+            return ToolResult(True, f"Deleted '{data['title']}' (#{data['id']}).", {"task": data})
+
+        return await self._with_task(args.task, None, act)
+
+    async def update_task(self, args: UpdateTaskArgs) -> ToolResult:
+        fields = args.model_fields_set - {"task"}
+        changes: dict[str, Any] = {}
+        if "title" in fields and args.title:
+            changes["title"] = args.title
+        if "description" in fields and args.description is not None:
+            changes["description"] = args.description
+        if "priority" in fields and args.priority is not None:
+            changes["priority"] = args.priority
+        if "due_date" in fields:
+            raw = (args.due_date or "").strip().lower()
+            if raw in {"", "none", "null", "no", "clear"}:
+                changes["due_date"] = None
+            else:
+                changes["due_date"] = parse_due_arg(raw, self.today)
+        if not changes:
+            return ToolResult(
+                False,
+                "Nothing to change: give a new title, description, priority or due date.",
+                {"error": "invalid_arguments"},
+            )
+
+        async def act(task: Task) -> ToolResult:
+            before = task.title
+            task = await task_service.update_task(
+                self.session, self.user_id, task.id, TaskUpdate(**changes)
+            )
+            parts = []
+            if "title" in changes:
+                parts.append(f"renamed '{before}' to '{task.title}'")
+            if "priority" in changes:
+                parts.append(f"priority {task.priority}")
+            if "due_date" in changes:
+                parts.append(f"due {task.due_date.isoformat()}" if task.due_date else "no due date")
+            if "description" in changes:
+                parts.append("description updated")
+            return ToolResult(
+                True,
+                f"Updated {quoted(task)}: {', '.join(parts)}.",
+                {"task": task_json(task)},
+            )
+
+        return await self._with_task(args.task, None, act)
+
+    async def clear_completed(self, _: NoArgs) -> ToolResult:
+        done = await self.tasks(True)
+        titles = [t.title for t in done]
+        count = await task_service.delete_completed(self.session, self.user_id)
+        if not count:
+            return ToolResult(True, "There were no completed tasks to clear.", {"count": 0})
+        return ToolResult(
+            True,
+            f"Cleared {count} completed task(s): {', '.join(titles)}.",
+            {"count": count, "titles": titles},
+        )
+
+    async def count_tasks(self, _: NoArgs) -> ToolResult:
+        counts = await task_service.count_tasks(self.session, self.user_id)
+        return ToolResult(
+            True,
+            f"{counts['pending']} pending, {counts['completed']} completed, "
+            f"{counts['total']} in total.",
+            dict(counts),
+        )

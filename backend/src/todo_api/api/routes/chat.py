@@ -1,0 +1,122 @@
+"""POST /api/chat and the conversation history. Stateless: every turn starts from the database.
+
+A turn: check size and rate limit, load (or start) the conversation and its last
+CHAT_HISTORY_MESSAGES messages, save the user's message, run the agent with the tool layer bound to
+this user, save the reply with the tool calls made. A provider failure still saves both messages and
+answers 502/503 with the same body shape (conversation_id, reply, actions applied so far).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+from todo_api.agent import Agent, HistoryMessage, ToolBox
+from todo_api.api.deps import CurrentUserId, LimiterDep, SessionDep, SettingsDep
+from todo_api.schemas import MAX_ID, ActionOut, ChatIn, ChatOut, ConversationOut, MessageOut
+from todo_api.services import conversations
+
+log = logging.getLogger("todo_api.chat")
+
+router = APIRouter(prefix="/api", tags=["chat"])
+
+ConversationId = Annotated[int, Path(ge=1, le=MAX_ID, description="Conversation id")]
+
+
+def _public_actions(actions: list[dict[str, Any]]) -> list[ActionOut]:
+    return [ActionOut.model_validate(a) for a in actions]
+
+
+@router.post(
+    "/chat", response_model=ChatOut, responses={502: {"model": ChatOut}, 503: {"model": ChatOut}}
+)
+async def chat(
+    body: ChatIn,
+    request: Request,
+    user_id: CurrentUserId,
+    session: SessionDep,
+    settings: SettingsDep,
+    limiter: LimiterDep,
+) -> JSONResponse:
+    if len(body.message) > settings.chat_max_message_chars:
+        return JSONResponse(
+            {
+                "detail": [
+                    {
+                        "loc": ["body", "message"],
+                        "msg": f"message: at most {settings.chat_max_message_chars} characters",
+                        "type": "string_too_long",
+                    }
+                ]
+            },
+            status_code=422,
+        )
+    await limiter.consume(limiter.parse(settings.chat_rate_limit), f"chat:{user_id}")
+
+    if body.conversation_id is not None:
+        conversation = await conversations.get_conversation(session, user_id, body.conversation_id)
+    else:
+        conversation = await conversations.create_conversation(session, user_id, body.message)
+    history = [
+        HistoryMessage(m.role, m.content, list(m.actions or []))
+        for m in await conversations.recent_messages(
+            session, conversation, settings.chat_history_messages
+        )
+    ]
+    await conversations.add_message(session, conversation, "user", body.message)
+
+    agent: Agent = request.app.state.agent
+    tools = ToolBox(session, user_id, datetime.now(UTC).date())
+    try:
+        result = await agent.run(tools, history, body.message)
+        reply, actions, status = result.reply, result.actions, result.status_code
+    except (DBAPIError, PoolTimeoutError, OSError, TimeoutError):
+        raise  # the app's handler answers 503 "database unavailable"
+    except Exception:
+        log.exception("chat agent failed", extra={"agent": agent.name})
+        conversation_id = conversation.id
+        await session.rollback()
+        conversation = await conversations.get_conversation(session, user_id, conversation_id)
+        reply, actions, status = (
+            "Sorry, something went wrong on my side; please try again.",
+            [],
+            500,
+        )
+
+    await conversations.add_message(session, conversation, "assistant", reply, actions)
+    out = ChatOut(conversation_id=conversation.id, reply=reply, actions=_public_actions(actions))
+    return JSONResponse(out.model_dump(mode="json"), status_code=status)
+
+
+@router.get("/conversations", response_model=list[ConversationOut])
+async def list_conversations(
+    user_id: CurrentUserId,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> list[ConversationOut]:
+    rows = await conversations.list_conversations(session, user_id, limit, offset)
+    return [ConversationOut.model_validate(c) for c in rows]
+
+
+@router.get("/conversations/{conversation_id}/messages", response_model=list[MessageOut])
+async def list_messages(
+    conversation_id: ConversationId, user_id: CurrentUserId, session: SessionDep
+) -> list[MessageOut]:
+    rows = await conversations.list_messages(session, user_id, conversation_id)
+    return [
+        MessageOut(
+            id=m.id,
+            role=m.role,
+            content=m.content,
+            actions=_public_actions(list(m.actions or [])),
+            created_at=m.created_at,
+        )
+        for m in rows
+    ]

@@ -1,0 +1,119 @@
+"""The MCP server: the chat's tool layer over MCP streamable HTTP at /mcp, for any MCP client.
+
+Built on the official `mcp` SDK's low-level `Server` and `StreamableHTTPSessionManager` in stateless
+JSON mode: no session lives in one replica's memory, so any replica answers any request. Each HTTP
+request must carry the same Bearer JWT as the REST API (checked with `authenticate_token`); the
+tools then act on that user's tasks only.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import mcp_types as types
+from mcp.server import Server, ServerRequestContext
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.types import Receive, Scope, Send
+
+from todo_api import __version__
+from todo_api.agent.tools import TOOL_NAMES, TOOL_SPECS, ToolBox
+from todo_api.api.deps import authenticate_token
+from todo_api.core.config import Settings
+from todo_api.services.errors import Unauthorized
+
+USER_SCOPE_KEY = "todo_api.user_id"
+
+
+def _tools() -> list[types.Tool]:
+    return [
+        types.Tool(
+            name=spec["name"], description=spec["description"], input_schema=spec["parameters"]
+        )
+        for spec in TOOL_SPECS
+    ]
+
+
+def create_mcp_server(sessionmaker: async_sessionmaker[AsyncSession]) -> Server[Any]:
+    async def list_tools(
+        ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListToolsResult:
+        return types.ListToolsResult(tools=_tools())
+
+    async def call_tool(
+        ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
+    ) -> types.CallToolResult:
+        request = ctx.request
+        user_id = request.scope.get(USER_SCOPE_KEY) if request is not None else None
+        if not isinstance(user_id, int):  # only reachable if mounted without McpApp
+            return types.CallToolResult(
+                content=[types.TextContent(text="Not authenticated")], is_error=True
+            )
+        async with sessionmaker() as session:
+            box = ToolBox(session, user_id, datetime.now(UTC).date())
+            result = await box.call(params.name, dict(params.arguments or {}))
+        payload = {"ok": result.ok, "message": result.message, **result.data}
+        return types.CallToolResult(
+            content=[types.TextContent(text=result.message)],
+            structured_content=json.loads(json.dumps(payload, default=str)),
+            is_error=not result.ok,
+        )
+
+    return Server(
+        "todo-chatbot",
+        version=__version__,
+        instructions=(
+            "Manage the authenticated user's to-do list. Tools: "
+            + ", ".join(sorted(TOOL_NAMES))
+            + ". Refer to tasks by id or by words of their title."
+        ),
+        on_list_tools=list_tools,
+        on_call_tool=call_tool,
+    )
+
+
+class McpApp:
+    """ASGI endpoint for /mcp: Bearer authentication, then the SDK's streamable HTTP transport."""
+
+    def __init__(self, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self.settings = settings
+        self.sessionmaker = sessionmaker
+        self.server = create_mcp_server(sessionmaker)
+        self.manager = StreamableHTTPSessionManager(
+            app=self.server, stateless=True, json_response=True
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        headers = dict(scope.get("headers") or [])
+        auth = headers.get(b"authorization", b"").decode("latin-1")
+        scheme, _, token = auth.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            await _unauthorized(send, "Not authenticated")
+            return
+        try:
+            async with self.sessionmaker() as session:
+                user_id = await authenticate_token(session, self.settings, token.strip())
+        except Unauthorized as exc:
+            await _unauthorized(send, exc.detail)
+            return
+        await self.manager.handle_request({**scope, USER_SCOPE_KEY: user_id}, receive, send)
+
+
+async def _unauthorized(send: Send, detail: str) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 401,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"www-authenticate", b"Bearer"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

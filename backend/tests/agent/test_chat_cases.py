@@ -1,0 +1,162 @@
+"""Chat cases (../shared/chat-cases.md format) through POST /api/chat on SQLite and PostgreSQL.
+
+Two files: the shared sample (read from ../shared beside the repository, falling back to the copy
+kept next to this test) and this project's own cases, written independently of the sample's wording.
+Each case: a fresh user, the starting tasks via the tasks API, one chat message, then the whole
+task list and the reply are compared with the expectation.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from testsupport.app import UserCtx
+
+MakeUserLike = Callable[[], Awaitable[UserCtx]]
+
+HERE = Path(__file__).resolve().parent
+REPO_ROOT = HERE.parents[2]
+SHARED_SAMPLE = REPO_ROOT.parent / "shared" / "chat-cases.sample.jsonl"
+SAMPLE_COPY = HERE / "chat-cases.sample.jsonl"
+OWN_CASES = HERE / "chat-cases.own.jsonl"
+
+WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+def _sample_path() -> Path | None:
+    for path in (SHARED_SAMPLE, SAMPLE_COPY):
+        if path.is_file():
+            return path
+    return None
+
+
+def _load(path: Path | None, label: str) -> list[Any]:
+    if path is None:
+        return [pytest.param(None, id=f"{label}-missing")]
+    cases = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            case = json.loads(line)
+            cases.append(pytest.param(case, id=f"{label}-{number:02d}-{case['name']}"))
+    return cases
+
+
+def resolve_due(spec: str, today: date) -> date:
+    if spec.startswith("+") and spec.endswith("d"):
+        return today + timedelta(days=int(spec[1:-1]))
+    if spec.startswith("next:"):
+        weekday = WEEKDAYS.index(spec.split(":", 1)[1][:3].lower())
+        days = (weekday - today.weekday()) % 7 or 7
+        return today + timedelta(days=days)
+    return date.fromisoformat(spec)
+
+
+def norm_title(title: str) -> str:
+    return re.sub(r"[\s.!?,;:]+$", "", title.strip().lower())
+
+
+async def _run_case(
+    client: httpx.AsyncClient, make_user: MakeUserLike, case: dict[str, Any]
+) -> None:
+    today = datetime.now(UTC).date()
+    user = await make_user()
+    ids: dict[str, int] = {}
+    for task in case.get("tasks", []):
+        body: dict[str, Any] = {"title": task["title"]}
+        for field in ("completed", "priority", "description"):
+            if field in task:
+                body[field] = task[field]
+        if "due" in task:
+            body["due_date"] = resolve_due(task["due"], today).isoformat()
+        resp = await client.post("/api/tasks", json=body, headers=user.headers)
+        assert resp.status_code == 201, resp.text
+        ids[task["title"]] = resp.json()["id"]
+    before = await _tasks(client, user.headers)
+
+    say = re.sub(r"\{id:([^}]+)\}", lambda m: str(ids[m.group(1)]), case["say"])
+    resp = await client.post("/api/chat", json={"message": say}, headers=user.headers)
+    assert resp.status_code == 200, resp.text
+    reply: str = resp.json()["reply"]
+    after = await _tasks(client, user.headers)
+    context = f"say={say!r}\nreply={reply!r}\ntasks={_brief(after)}"
+
+    expect = case.get("expect", {})
+    if "tasks" in expect:
+        _match_tasks(expect["tasks"], after, today, context)
+    else:
+        assert _brief(after) == _brief(before), f"task list changed\n{context}"
+    for text in expect.get("reply_has", []):
+        assert text.lower() in reply.lower(), f"reply lacks {text!r}\n{context}"
+    for text in expect.get("reply_lacks", []):
+        assert text.lower() not in reply.lower(), f"reply contains {text!r}\n{context}"
+
+
+async def _tasks(client: httpx.AsyncClient, headers: dict[str, str]) -> list[dict[str, Any]]:
+    resp = await client.get("/api/tasks", params={"limit": 200}, headers=headers)
+    assert resp.status_code == 200, resp.text
+    items: list[dict[str, Any]] = resp.json()["items"]
+    return items
+
+
+def _brief(tasks: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    return sorted(
+        (t["title"], t["completed"], t["priority"], t["description"], t["due_date"]) for t in tasks
+    )
+
+
+def _match_tasks(
+    expected: list[dict[str, Any]], actual: list[dict[str, Any]], today: date, context: str
+) -> None:
+    assert len(actual) == len(expected), f"expected {len(expected)} tasks\n{context}"
+    remaining = list(actual)
+    for want in expected:
+        found = None
+        for task in remaining:
+            if norm_title(task["title"]) != norm_title(want["title"]):
+                continue
+            if task["completed"] != want.get("completed", False):
+                continue
+            if "priority" in want and task["priority"] != want["priority"]:
+                continue
+            if "description" in want and task["description"].strip() != want["description"]:
+                continue
+            if "due" in want and task["due_date"] != resolve_due(want["due"], today).isoformat():
+                continue
+            found = task
+            break
+        assert found is not None, f"no task matches {want}\n{context}"
+        remaining.remove(found)
+
+
+@pytest.mark.parametrize("case", _load(_sample_path(), "sample"))
+async def test_sample_case(
+    client: httpx.AsyncClient, make_user: MakeUserLike, case: dict[str, Any] | None
+) -> None:
+    if case is None:
+        pytest.fail(f"chat cases not found: {SHARED_SAMPLE} (nor the copy {SAMPLE_COPY})")
+    await _run_case(client, make_user, case)
+
+
+@pytest.mark.parametrize("case", _load(OWN_CASES, "own"))
+async def test_own_case(
+    client: httpx.AsyncClient, make_user: MakeUserLike, case: dict[str, Any] | None
+) -> None:
+    assert case is not None, f"missing {OWN_CASES}"
+    await _run_case(client, make_user, case)
+
+
+def test_sample_copy_is_current() -> None:
+    """The copy CI falls back on must match the shared file when both exist."""
+    assert SAMPLE_COPY.is_file(), f"missing {SAMPLE_COPY}"
+    if SHARED_SAMPLE.is_file():
+        assert SAMPLE_COPY.read_text() == SHARED_SAMPLE.read_text(), (
+            f"{SAMPLE_COPY} is stale: copy {SHARED_SAMPLE} over it"
+        )
