@@ -345,10 +345,8 @@ def _prestop_seconds(container: Obj) -> int | None:
     """Seconds of a preStop delay: the native `sleep` action or an exec of `sleep N`."""
     pre = ((container.get("lifecycle") or {}).get("preStop")) or {}
     if "sleep" in pre:
-        try:
-            return int((pre["sleep"] or {}).get("seconds"))
-        except (TypeError, ValueError):
-            return None
+        secs = (pre["sleep"] or {}).get("seconds")
+        return secs if isinstance(secs, int) else None
     cmd = [str(c) for c in ((pre.get("exec") or {}).get("command") or [])]
     if cmd and cmd[0].rsplit("/", 1)[-1] == "sleep" and len(cmd) == 2 and cmd[1].isdigit():
         return int(cmd[1])
