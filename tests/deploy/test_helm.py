@@ -386,7 +386,7 @@ def test_defaults_render_the_whole_app(rendered: dict[str, list[Obj]]) -> None:
         "Job/todo-backend-migrate": "post-install,pre-upgrade",
         "Pod/todo-backend-test-api": "test",
         "Pod/todo-frontend-test-web": "test",
-        "Pod/todo-todo-chatbot-test-e2e": "test",
+        "Pod/todo-test-e2e": "test",
     }
     # The frontend proxies to this release's backend Service; the API reads the DB's URL.
     assert (
@@ -558,7 +558,7 @@ def test_network_policies(rendered: dict[str, list[Obj]]) -> None:
     migrate = pod_labels("Job", "todo-backend-migrate")
     database = pod_labels("StatefulSet", "todo-postgresql")
     api_test = find(objs, "Pod", "todo-backend-test-api")["metadata"]["labels"]
-    e2e_test = find(objs, "Pod", "todo-todo-chatbot-test-e2e")["metadata"]["labels"]
+    e2e_test = find(objs, "Pod", "todo-test-e2e")["metadata"]["labels"]
 
     def peers(name: str) -> tuple[Obj, list[Obj]]:
         np = find(objs, "NetworkPolicy", name)["spec"]
