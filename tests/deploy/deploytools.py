@@ -57,4 +57,5 @@ def container(obj: policy.Obj, name: str) -> policy.Obj:
         c for c in spec.get("containers", []) + spec.get("initContainers", []) if c["name"] == name
     ]
     assert len(hits) == 1, f"{policy.ident(obj)} has no container {name}"
-    return hits[0]
+    found: policy.Obj = hits[0]
+    return found
