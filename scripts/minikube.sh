@@ -107,10 +107,13 @@ build_images() {
 }
 
 ensure_namespace() {
-  step "Namespace $NAMESPACE" "kubectl --context $PROFILE get ns"
+  step "Namespace $NAMESPACE" "kubectl --context $PROFILE get ns $NAMESPACE --show-labels"
   "$KUBECTL_BIN" --context "$PROFILE" create namespace "$NAMESPACE" --dry-run=client -o yaml \
     | "$KUBECTL_BIN" --context "$PROFILE" apply -f - >/dev/null
-  info "ready"
+  # The cluster itself refuses pods that break the "restricted" Pod Security Standard.
+  "$KUBECTL_BIN" --context "$PROFILE" label namespace "$NAMESPACE" --overwrite \
+    pod-security.kubernetes.io/enforce=restricted pod-security.kubernetes.io/warn=restricted >/dev/null
+  info "ready (Pod Security Standard: restricted, enforced)"
 }
 
 SECRETS_CHANGED=0

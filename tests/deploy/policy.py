@@ -441,6 +441,9 @@ def _pod_violations(
             bad(R_CAPS, "securityContext.capabilities.drop must contain ALL", at)
         if caps.get("add"):
             bad(R_CAPS, f"securityContext.capabilities.add must be empty, got {caps['add']}", at)
+        for port in c.get("ports") or []:
+            if port.get("hostPort"):
+                bad(R_HOST, f"port {port.get('containerPort')} uses hostPort (use a Service)", at)
         if csc.get("privileged"):
             bad(R_PRIVILEGED, "privileged must not be true", at)
         if csc.get("runAsNonRoot") is False:

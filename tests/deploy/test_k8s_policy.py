@@ -122,6 +122,7 @@ MUTATIONS: list[tuple[str, Callable[[Objs], None], str]] = [
         lambda o: _set(pod(o, "Deployment", "backend"), "hostNetwork", True),
         policy.R_HOST,
     ),
+    ("host-port", lambda o: _set(backend(o)["ports"][0], "hostPort", 8001), policy.R_HOST),
     (
         "host-path",
         lambda o: pod(o, "Deployment", "backend")["volumes"].append(
