@@ -35,6 +35,8 @@ describe("todo app in a real browser", { skip: missing && !IN_CI ? missing : fal
   let browser;
   let context;
   let page;
+  const cspViolations = [];
+  const pageErrors = [];
 
   before(async () => {
     resetArtifacts();
@@ -45,6 +47,10 @@ describe("todo app in a real browser", { skip: missing && !IN_CI ? missing : fal
     context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
     page = await context.newPage();
     page.setDefaultTimeout(15_000);
+    page.on("console", (message) => {
+      if (/Content[- ]Security[- ]Policy/i.test(message.text())) cspViolations.push(message.text());
+    });
+    page.on("pageerror", (error) => pageErrors.push(String(error)));
   });
 
   after(async () => {
@@ -296,6 +302,11 @@ describe("todo app in a real browser", { skip: missing && !IN_CI ? missing : fal
     }
   });
 
+  step("the main page ran without CSP violations or script errors", async () => {
+    assert.deepEqual(cspViolations, []);
+    assert.deepEqual(pageErrors, []);
+  });
+
   step("backend down: the proxy answers 502 JSON and the page says so in words", async () => {
     const deadPort = await freePort(); // nothing listens here
     const orphan = await startFrontend(workDir, `http://127.0.0.1:${deadPort}`, "frontend-no-backend");
@@ -319,6 +330,17 @@ describe("todo app in a real browser", { skip: missing && !IN_CI ? missing : fal
         await p.getByRole("button", { name: "Sign in" }).click();
         await p.getByRole("alert").filter({ hasText: /unreachable right now/ }).waitFor();
         await p.screenshot({ path: screenshotPath("backend-down") });
+
+        // A signed-in user (a still-valid session cookie) sees the board's error state with a retry.
+        const session = (await context.cookies(frontend.url)).find((c) => c.name === "todo_session");
+        assert.ok(session, "alice is signed in");
+        await down.addCookies([{ name: session.name, value: session.value, url: orphan.url, httpOnly: true, sameSite: "Lax" }]);
+        await p.goto(orphan.url);
+        const boardError = p.getByRole("alert").filter({ hasText: "Couldn’t load your tasks" });
+        await boardError.waitFor();
+        assert.match(await boardError.innerText(), /unreachable right now/);
+        await boardError.getByRole("button", { name: "Try again" }).waitFor();
+        await p.screenshot({ path: screenshotPath("board-backend-down") });
       } finally {
         await down.close();
       }
