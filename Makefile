@@ -11,6 +11,7 @@ PYRUN := $(UV) run --project $(BACKEND) --frozen
 TEST_TARGETS := lint typecheck test-backend
 TEST_TARGETS += bench-quick
 TEST_TARGETS += test-deploy test-e2e-k8s
+TEST_TARGETS += test-frontend test-e2e
 
 .PHONY: help
 help: ## list the targets
@@ -25,9 +26,8 @@ setup: uv ## install the backend's locked dependencies
 	@$(UV) sync --project $(BACKEND) --frozen --quiet
 
 .PHONY: run
-run: setup ## run the app on embedded defaults (SQLite, offline `local` agent)
-	@echo "Backend API on http://localhost:8001 (docs: http://localhost:8001/docs). Ctrl-C stops."
-	@cd $(BACKEND) && $(UV) run --frozen todo-api serve --port 8001
+run: setup ## run backend + frontend on embedded defaults (SQLite, offline `local` agent); prints the URL
+	@UV="$(UV)" ./scripts/dev.sh
 
 .PHONY: test
 test: setup ## run every test suite (what CI runs)
@@ -66,3 +66,31 @@ test-deploy: setup ## deploy/: kustomize + Helm render, strict k8s schemas, poli
 .PHONY: test-e2e-k8s
 test-e2e-k8s: setup ## live Kubernetes suite (needs `scripts/minikube.sh up`; skips without a cluster)
 	$(PYRUN) pytest tests/e2e_k8s
+
+# --- frontend (Next.js) -------------------------------------------------------------------------
+FRONTEND := frontend
+FRONTEND_ENV := NEXT_TELEMETRY_DISABLED=1 PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+FRONTEND_SRC := $(shell find $(FRONTEND)/app $(FRONTEND)/components $(FRONTEND)/lib $(FRONTEND)/public -type f 2>/dev/null) \
+	$(FRONTEND)/proxy.ts $(FRONTEND)/next.config.ts $(FRONTEND)/tsconfig.json $(FRONTEND)/package.json
+
+$(FRONTEND)/node_modules/.package-lock.json: $(FRONTEND)/package-lock.json $(FRONTEND)/package.json
+	cd $(FRONTEND) && $(FRONTEND_ENV) npm ci --no-audit --no-fund
+
+$(FRONTEND)/.next/standalone/server.js: $(FRONTEND)/node_modules/.package-lock.json $(FRONTEND_SRC)
+	cd $(FRONTEND) && $(FRONTEND_ENV) npm run build
+
+.PHONY: frontend-build
+frontend-build: $(FRONTEND)/.next/standalone/server.js ## npm ci + production build (.next/standalone)
+
+.PHONY: test-frontend
+test-frontend: $(FRONTEND)/node_modules/.package-lock.json ## frontend typecheck, lint, unit tests, production build
+	cd $(FRONTEND) && $(FRONTEND_ENV) npm run typecheck
+	cd $(FRONTEND) && $(FRONTEND_ENV) npm run lint
+	cd $(FRONTEND) && $(FRONTEND_ENV) npm run test:unit
+	@$(MAKE) --no-print-directory frontend-build
+	test -f $(FRONTEND)/.next/standalone/server.js -a -d $(FRONTEND)/.next/standalone/.next/static
+
+.PHONY: test-e2e
+test-e2e: setup frontend-build ## browser tests: Debian chromium + real backend + built frontend (screenshots in artifacts/e2e)
+	cd $(FRONTEND) && $(FRONTEND_ENV) UV="$(UV)" npm run test:e2e
+
