@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 
 import orjson
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from todo_api.core.logging import request_id_var
@@ -20,8 +21,12 @@ _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _UNMATCHED = "<unmatched>"
 
 
-class BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(HTTPException):
+    """Raised from `receive` once a body outgrows the cap. An HTTPException, so that FastAPI's
+    body parsing re-raises it (a plain exception became a 400 "error parsing the body")."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=413, detail="Request body too large")
 
 
 class RequestContextMiddleware:
