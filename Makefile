@@ -12,6 +12,7 @@ TEST_TARGETS := lint typecheck test-backend
 TEST_TARGETS += bench-quick
 TEST_TARGETS += test-deploy test-e2e-k8s
 TEST_TARGETS += test-frontend test-e2e
+TEST_TARGETS += test-docs
 
 .PHONY: help
 help: ## list the targets
@@ -94,3 +95,6 @@ test-frontend: $(FRONTEND)/node_modules/.package-lock.json ## frontend typecheck
 test-e2e: setup frontend-build ## browser tests: Debian chromium + real backend + built frontend (screenshots in artifacts/e2e)
 	cd $(FRONTEND) && $(FRONTEND_ENV) UV="$(UV)" npm run test:e2e
 
+.PHONY: test-docs
+test-docs: setup ## README + docs/: named paths, make targets, scripts, env vars, PHASE4 table, kagent/kubectl-ai manifests
+	$(PYRUN) pytest tests/docs
