@@ -195,7 +195,7 @@ class LocalAgent:
         if count == 0:
             if label or due_text or about:
                 return f"You have no {noun}{due_text}{about}."
-            return "Your list is empty. Add something with 'add buy milk'."
+            return "Your list is empty — tell me what to add."
         lines = result.message.split("\n", 1)[1] if "\n" in result.message else ""
         header = f"Your {noun}{due_text}{about} ({count}):"
         return f"{header}\n{lines}"
