@@ -13,6 +13,7 @@ listing all of them (`check_*`). Typical use from a test:
     policy.check_image_contracts(objs)              # ports + probe paths the images really serve
     policy.check_pdbs(objs)                         # a PodDisruptionBudget per workload
     policy.check_labels(objs)                       # app.kubernetes.io/* on every object
+    policy.check_network_policies(objs)             # NetworkPolicy selectors/ports hit real pods
     policy.check_no_real_secrets(objs)              # placeholders only; none in ConfigMaps/env
     policy.validate_schemas(objs, "1.37")           # kubernetes-validate --strict, offline
 
@@ -115,6 +116,7 @@ R_SERVICE = "service-matches-pods"
 R_CONTRACT = "image-contract"
 R_SECRET = "no-real-secrets"
 R_SCHEMA = "schema"
+R_NETPOL = "network-policy"
 
 
 @dataclass(frozen=True)
@@ -810,6 +812,66 @@ def check_pdbs(objs: list[Obj], **kwargs: Any) -> None:
     _raise(pdb_violations(objs, **kwargs))
 
 
+# ------------------------------------------------------------------------------ network policies
+def network_policy_violations(objs: list[Obj]) -> list[Violation]:
+    """Each NetworkPolicy selects real pods, each `from.podSelector` matches real client pods,
+    and each allowed port (number or name) is a containerPort of the selected pods. (Whether a
+    policy admits every client the app needs is deployment-specific: test it next to the
+    manifests.) An ipBlock or namespaceSelector peer is accepted as written."""
+    out: list[Violation] = []
+    pods = list(workloads(objs))
+    for np in objs:
+        if np.get("kind") != "NetworkPolicy":
+            continue
+        spec: Obj = np.get("spec") or {}
+        where = ident(np)
+        targets = [t for _, t in pods if _selector_matches(spec.get("podSelector"), labels(t))]
+        if not targets:
+            out.append(Violation(R_NETPOL, where, "podSelector matches no workload's pods"))
+            continue
+        cports = [
+            p
+            for t in targets
+            for _, c in containers(t.get("spec") or {}, init=False)
+            for p in c.get("ports") or []
+        ]
+        for rule in spec.get("ingress") or []:
+            for peer in rule.get("from") or []:
+                sel = peer.get("podSelector")
+                if (
+                    sel is not None
+                    and "namespaceSelector" not in peer
+                    and not any(_selector_matches(sel, labels(t)) for _, t in pods)
+                ):
+                    out.append(
+                        Violation(R_NETPOL, where, f"from.podSelector {sel} matches no pods")
+                    )
+            for port in rule.get("ports") or []:
+                want = port.get("port")
+                if want is None:
+                    continue
+                if not any(
+                    (
+                        p.get("name") == want
+                        if isinstance(want, str)
+                        else p.get("containerPort") == want
+                    )
+                    for p in cports
+                ):
+                    out.append(
+                        Violation(
+                            R_NETPOL,
+                            where,
+                            f"port {want!r} is not a containerPort of the selected pods",
+                        )
+                    )
+    return out
+
+
+def check_network_policies(objs: list[Obj]) -> None:
+    _raise(network_policy_violations(objs))
+
+
 # ---------------------------------------------------------------------------------- labels
 def label_violations(objs: list[Obj], required: Iterable[str] = REQUIRED_LABELS) -> list[Violation]:
     """Every object (and every pod template) carries the app.kubernetes.io/* labels, non-empty."""
@@ -1018,6 +1080,7 @@ def all_violations(
         + service_violations(objs)
         + pdb_violations(objs, exemptions=exemptions)
         + label_violations(objs)
+        + network_policy_violations(objs)
         + secret_violations(objs)
     )
 

@@ -34,8 +34,14 @@ def test_kustomize_renders_the_expected_objects(rendered: dict[str, list[policy.
         "PodDisruptionBudget/backend",
         "PodDisruptionBudget/frontend",
         "Job/backend-migrate",
+        "NetworkPolicy/backend",
     }
-    database = {"StatefulSet/postgres", "Service/postgres", "Service/postgres-headless"}
+    database = {
+        "StatefulSet/postgres",
+        "Service/postgres",
+        "Service/postgres-headless",
+        "NetworkPolicy/postgres",
+    }
     assert names(rendered["base"]) == app
     assert names(rendered["neon"]) == app
     assert names(rendered["local"]) == app | database
@@ -132,6 +138,36 @@ def test_recommended_labels(rendered: dict[str, list[policy.Obj]], overlay: str)
         lbl = obj["metadata"]["labels"]
         assert lbl["app.kubernetes.io/part-of"] == "todo-chatbot"
         assert lbl["app.kubernetes.io/managed-by"] == "kustomize"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_network_policies_select_real_pods(
+    rendered: dict[str, list[policy.Obj]], overlay: str
+) -> None:
+    policy.check_network_policies(rendered[overlay])
+
+
+def test_network_policies_admit_exactly_the_clients_the_config_names(
+    rendered: dict[str, list[policy.Obj]],
+) -> None:
+    """frontend -> backend (BACKEND_URL), backend + migration Job -> postgres (DATABASE_URL);
+    nobody else."""
+    objs = rendered["local"]
+
+    def admitted(policy_name: str) -> set[str]:
+        spec = find(objs, "NetworkPolicy", policy_name)["spec"]
+        peers = [p["podSelector"] for rule in spec["ingress"] for p in rule["from"]]
+        return {
+            policy.ident(o)
+            for o, tpl in policy.workloads(objs)
+            if any(policy._selector_matches(sel, tpl["metadata"]["labels"]) for sel in peers)
+        }
+
+    assert admitted("backend") == {"Deployment/frontend"}
+    assert admitted("postgres") == {"Deployment/backend", "Job/backend-migrate"}
+    backend_svc = find(objs, "Service", "backend-service")["spec"]["selector"]
+    np_backend = find(objs, "NetworkPolicy", "backend")["spec"]["podSelector"]["matchLabels"]
+    assert np_backend == backend_svc
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

@@ -122,6 +122,33 @@ MUTATIONS: list[tuple[str, Callable[[Objs], None], str]] = [
         lambda o: _set(pod(o, "Deployment", "backend"), "hostNetwork", True),
         policy.R_HOST,
     ),
+    (
+        "netpol-selects-nothing",
+        lambda o: _set(
+            find(o, "NetworkPolicy", "backend")["spec"]["podSelector"]["matchLabels"],
+            "app.kubernetes.io/name",
+            "api",
+        ),
+        policy.R_NETPOL,
+    ),
+    (
+        "netpol-unknown-client",
+        lambda o: _set(
+            find(o, "NetworkPolicy", "postgres")["spec"]["ingress"][0]["from"][1]["podSelector"][
+                "matchLabels"
+            ],
+            "app.kubernetes.io/component",
+            "migration",
+        ),
+        policy.R_NETPOL,
+    ),
+    (
+        "netpol-wrong-port",
+        lambda o: _set(
+            find(o, "NetworkPolicy", "backend")["spec"]["ingress"][0]["ports"][0], "port", 8000
+        ),
+        policy.R_NETPOL,
+    ),
     ("host-port", lambda o: _set(backend(o)["ports"][0], "hostPort", 8001), policy.R_HOST),
     (
         "host-path",
