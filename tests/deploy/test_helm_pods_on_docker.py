@@ -13,6 +13,7 @@ What Docker cannot show (Helm's own hook scheduling, kube-proxy) is covered by t
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -37,6 +38,27 @@ HELM_DIR = REPO / "deploy" / "helm"
 AUTH = "CHANGE_ME-podrun-" + "7c" * 12
 PG_PASSWORD = "CHANGE_ME"
 IMAGES = ("todo-backend:0.1.0", "todo-frontend:0.1.0", "postgres:15-bookworm")
+#: How to build an app image that is missing: the project's Dockerfile on a local stand-in base
+#: (../shared/ci/base-images.sh), as tests/deploy/test_k8s_pods_on_docker.py does.
+BUILD_BASES = {
+    "todo-backend": ("PYTHON_IMAGE", os.environ.get("PYTHON_IMAGE", "python:3.11-slim-bookworm")),
+    "todo-frontend": ("NODE_IMAGE", os.environ.get("NODE_IMAGE", "node:20-bookworm-slim")),
+}
+
+
+def _present(ref: str) -> bool:
+    return docker("image", "inspect", ref, check=False).returncode == 0
+
+
+def ensure_image(ref: str) -> None:
+    if _present(ref):
+        return
+    repo = policy.image_repo(ref)
+    require(repo in BUILD_BASES, f"image {ref} is missing (run ../shared/ci/base-images.sh)")
+    arg, base = BUILD_BASES[repo]
+    require(_present(base), f"base image {base} is missing (run ../shared/ci/base-images.sh)")
+    context = REPO / repo.removeprefix("todo-")
+    docker("build", "--build-arg", f"{arg}={base}", "-t", ref, str(context), timeout=1500)
 
 
 def find(objs: list[policy.Obj], kind: str, name: str) -> policy.Obj:
@@ -120,12 +142,8 @@ def helm_render(tmp_path_factory: pytest.TempPathFactory) -> Render:
     helm = require_tool("helm")
     require_tool("docker")
     require(docker("info", check=False, timeout=60).returncode == 0, "the Docker daemon is down")
-    missing = [i for i in IMAGES if docker("image", "inspect", i, check=False).returncode != 0]
-    require(
-        not missing,
-        f"images {missing} are missing (../shared/ci/base-images.sh, then docker build backend/ "
-        "and frontend/ with those bases; tests/deploy/test_k8s_pods_on_docker.py builds them)",
-    )
+    for ref in IMAGES:
+        ensure_image(ref)
     root = tmp_path_factory.mktemp("helmrun")
     shutil.copytree(HELM_DIR, root, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.tgz"))
     subprocess.run(
