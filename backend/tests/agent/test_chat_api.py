@@ -163,3 +163,26 @@ async def test_unknown_message_changes_nothing(client: httpx.AsyncClient, user: 
     reply = await say(client, user, "blorf zzzt qwx")
     assert "didn't understand" in reply["reply"] and reply["actions"] == []
     assert await titles(client, user) == {"buy milk": False}
+
+
+async def test_it_refers_to_the_task_of_the_previous_turn(
+    client: httpx.AsyncClient, user: UserCtx
+) -> None:
+    first = await say(client, user, "remind me to call the plumber")
+    cid = first["conversation_id"]
+    await say(client, user, "make it high priority", cid)
+    await say(client, user, "and move it to 2030-03-04", cid)
+    resp = await client.get("/api/tasks", headers=user.headers)
+    [task] = resp.json()["items"]
+    assert (task["title"], task["priority"], task["due_date"]) == (
+        "call the plumber",
+        "high",
+        "2030-03-04",
+    )
+    done = await say(client, user, "mark it done", cid)
+    assert "call the plumber" in done["reply"]
+    assert await titles(client, user) == {"call the plumber": True}
+    # In a fresh conversation "it" means nothing: ask instead of guessing.
+    fresh = await say(client, user, "delete it")
+    assert fresh["actions"] == [] and "which task" in fresh["reply"].lower()
+    assert await titles(client, user) == {"call the plumber": True}

@@ -38,6 +38,9 @@ class ActionLog:
             "result": result.message,
             "ok": result.ok,
         }
+        task = result.data.get("task")
+        if isinstance(task, dict) and "id" in task:
+            action["task_id"] = task["id"]  # what "it" refers to in the next message
         if result.data.get("error") == "ambiguous":
             # Kept with the message (not in the API's ActionOut) so a follow-up "the first one" works.  # noqa: E501
             action["candidates"] = [c["id"] for c in result.data.get("candidates", [])]

@@ -186,17 +186,23 @@ class OpenAIAgent:
                 502,
                 f"The AI provider returned an error (HTTP {exc.status_code}); please try again.",
             ) from None
-        except openai.OpenAIError as exc:
+        except (openai.OpenAIError, ValueError) as exc:  # ValueError: a body that is not JSON
             LLM_REQUESTS.labels(provider=self.name, outcome="error").inc()
             log.warning("LLM provider failure: %s", type(exc).__name__)
             raise ProviderFailure(
                 502, "The AI provider sent an invalid response; please try again."
             ) from None
-        if not getattr(response, "choices", None):
+        choices = getattr(response, "choices", None)
+        if not choices or not isinstance(choices, list):
             LLM_REQUESTS.labels(provider=self.name, outcome="error").inc()
             raise ProviderFailure(502, "The AI provider sent an empty response; please try again.")
+        if getattr(choices[0], "message", None) is None:
+            LLM_REQUESTS.labels(provider=self.name, outcome="error").inc()
+            raise ProviderFailure(
+                502, "The AI provider sent an invalid response; please try again."
+            )
         LLM_REQUESTS.labels(provider=self.name, outcome="ok").inc()
-        return response.choices[0]
+        return choices[0]
 
 
 def _applied(actions: ActionLog) -> str:

@@ -42,6 +42,23 @@ UNKNOWN = (
 _PICK_ALL = re.compile(r"^(?:both|all|all of them|both of them|each|every one|them all)$", re.I)
 
 
+_PRONOUN = re.compile(
+    r"^(?:it|that|this|that\s+one|this\s+one|that\s+task|this\s+task|the\s+last\s+one|the\s+same\s+one|"
+    r"the\s+one\s+i\s+just\s+added|the\s+new\s+one|the\s+last\s+task)$",
+    re.I,
+)
+
+
+def _last_task_id(history: list[HistoryMessage]) -> int | None:
+    """The task the previous turn acted on, when it acted on exactly one."""
+    for message in reversed(history):
+        if message.role != "assistant":
+            continue
+        ids = {a["task_id"] for a in message.actions if a.get("ok") and "task_id" in a}
+        return ids.pop() if len(ids) == 1 else None
+    return None
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
@@ -52,6 +69,14 @@ class LocalAgent:
     async def run(self, tools: ToolBox, history: list[HistoryMessage], message: str) -> AgentResult:
         log = ActionLog(tools)
         intent = understand(message, tools.today)
+        if intent.ref and _PRONOUN.match(intent.ref):
+            last = _last_task_id(history)
+            if last is None:
+                return AgentResult(
+                    reply="Which task do you mean? Tell me its id or a word of its title.",
+                    actions=[],
+                )
+            intent.ref = str(last)
         reply = await self._follow_up(log, history, message, intent)
         if reply is None:
             reply = await self._execute(log, intent)

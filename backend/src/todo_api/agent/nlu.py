@@ -179,9 +179,9 @@ _CLEAR_FILLER = re.compile(
 _ADD_START = re.compile(
     r"^(?:"
     r"(?:please\s+)?(?:add|create|make|insert|include|put|jot(?:\s+down)?|note(?:\s+down)?|write(?:\s+down)?|"
-    r"log|record|save|store|track|set\s+up|set|schedule|enter|register|queue|book)\s+"
+    r"log|record|save|store|track|set\s+up|set|schedule|enter|register|queue|book)(?:\s*[:\-]\s*|\s+)"
     r"(?:(?:a|an|the|another|one\s+more|new|my)\s+)*(?:(?:new|todo|to-?do|task|tasks|item|items|entry|"
-    r"reminder|reminders|note|one|thing)\s*)*(?:(?:called|named|titled|to|for|that\s+says|saying|about|"
+    r"reminder|reminders|note|one|thing)\s*)*(?:for\s+me\s+)?(?:(?:called|named|titled|to|for|that\s+says|saying|about|"
     r"so\s+i|that\s+i)\s+|:\s*|-\s*)?"
     r"|(?:a\s+)?new\s+(?:task|todo|to-?do|item|reminder|entry)(?:\s+(?:called|named|titled|to|for))?\s*[:\-]?\s*"
     r"|(?:task|todo|to-?do|reminder)\s*[:\-]\s*"
@@ -190,7 +190,7 @@ _ADD_START = re.compile(
     r"|(?:i|we)\s+(?:really\s+|still\s+|also\s+)?(?:need|have|want|got|gotta|ought|must|should|'ve\s+got|"
     r"have\s+got|'ll\s+need|will\s+need|plan|intend|hope|'d\s+like|would\s+like|wanna)(?:\s+to)?\s+"
     r"|(?:i|we)\s+(?:must|should|gotta|'ll|will|shall|might|may)\s+"
-    r"|(?:need|have|got|gotta|must|should|plan)\s+to\s+"
+    r"|(?:need|have|got|gotta|must|should|plan)\s+to\s+|(?:i\s+)?(?:gotta|gonna\s+have\s+to|oughta)\s+"
     r"|remember\s+to\s+|(?:make\s+sure|be\s+sure)\s+(?:to|that\s+i)\s+"
     r"|note\s+to\s+self\s*[:\-]?\s*|(?:to\s+do|todo)\s*[:\-]\s*"
     r"|(?:can|could)\s+you\s+remind\s+me\s+to\s+"
@@ -272,7 +272,7 @@ _RENAME = re.compile(
 )
 _FIELD_WORDS = re.compile(
     r"\b(?:the\s+)?(?:priority|prio|importance|urgency|due\s*-?\s*date|deadline|due|date|description|"
-    r"notes?|details?)(?:\s+(?:level|of|for|on|to))*\b|'s\b|\bit\b",
+    r"notes?|details?)(?:\s+(?:level|of|for|on|to))*\b|'s\b",
     _I,
 )
 _CLEAR_DUE = re.compile(
@@ -290,8 +290,8 @@ _SET_DESCRIPTION = re.compile(
     r"notes?|details?|comments?)\s+(?:to|on|for|of)\s+(?P<ref>.+?)(?:\s*[:\-]\s*|\s+(?:to|saying|that\s+says)\s+|,\s*)"
     r"(?P<desc>.+)$"
     r"|^(?:describe)\s+(?P<ref2>.+?)\s*(?:as|:)\s*(?P<desc2>.+)$"
-    r"|^(?:change|update|edit|set)\s+(?P<ref3>.+?)(?:'s)?\s+(?:description|desc|notes?|details?)\s+"
-    r"(?:to|as|:)\s*(?P<desc3>.+)$",
+    r"|^(?:change|update|edit|set)\s+(?P<ref3>.+?)(?:'s)?\s+(?:description|desc|notes?|details?)\s*"
+    r"(?:to\b|as\b|:|=)\s*(?P<desc3>.+)$",
     _I,
 )
 
@@ -437,7 +437,7 @@ def understand(message: str, today: date) -> Intent:
         return Intent("greeting") if _GREETING.match(raw.strip("!?. ")) else Intent("help")
     if _GREETING.match(text) or _GREETING.match(raw):
         return Intent("greeting")
-    if _THANKS.match(text):
+    if _THANKS.match(text) or _THANKS.match(raw):
         return Intent("thanks")
     if _BYE.match(text):
         return Intent("bye")
@@ -471,6 +471,22 @@ def understand(message: str, today: date) -> Intent:
     if clear and not _CLEAR_FILLER.sub("", clear.group("rest") + clear.group("tail")).strip():
         return Intent("clear_completed")
 
+    put_back = re.match(
+        r"^(?:put|add|move|bring)\s+(?P<ref>.+?)\s+back(?:\s+(?:on|onto|to|in)\s+(?:my|the)\s+"
+        r"(?:\w+\s+)?(?:list|todos?|tasks?))?$",
+        text,
+        _I,
+    )
+    if put_back:
+        return _ref_intent("reopen", put_back.group("ref"))
+    not_done = re.match(
+        r"^(?:i|we)\s+(?:didn'?t|did\s+not|haven'?t|have\s+not|never)\s+(?:actually\s+|really\s+|yet\s+)?"
+        r"(?:finish(?:ed)?\s+|complete(?:d)?\s+|do(?:ne)?\s+)?(?P<ref>.+?)(?:\s+yet)?$",
+        text,
+        _I,
+    )
+    if not_done:
+        return _ref_intent("reopen", not_done.group("ref"))
     add = _ADD_START.match(text)
     if add and not _ADD_NOT_TASK.match(text[add.end() :]) and not _UPDATE_LIKE_ADD(text):
         payload = text[add.end() :]
@@ -483,6 +499,16 @@ def understand(message: str, today: date) -> Intent:
     mark = _MARK_START.match(text)
     if mark:
         rest = mark.group("rest")
+        front = re.match(
+            r"^(?:as\s+)?(?:(?P<undone>not\s+done|undone|incomplete|unfinished|open)|done|complete|completed|"
+            r"finished)\s*[:\-]?\s+(?P<ref>.+)$",
+            rest,
+            _I,
+        )
+        if front:
+            return _ref_intent(
+                "reopen" if front.group("undone") else "complete", front.group("ref")
+            )
         undone = _MARK_UNDONE.match(rest)
         if undone:
             return _ref_intent("reopen", undone.group("ref"))
@@ -505,6 +531,10 @@ def understand(message: str, today: date) -> Intent:
             return intent
         if update.group("verb").lower() in {"mark", "flag"}:
             return _ref_intent("complete", update.group("rest"))
+
+    due_edit = _due_edit_intent(text, today)
+    if due_edit is not None:
+        return due_edit
 
     suffix = _suffix_intent(text, today)
     if suffix is not None:
@@ -692,13 +722,43 @@ def _update_intent(text: str, verb: str, rest: str, today: date) -> Intent | Non
                 new_title=tidy(m.group("new").strip("\"'")),
             )
         return None
-    ref = strip_ref(_FIELD_WORDS.sub(" ", body))
+    ref = strip_ref(re.sub(r"^\s*(?:for|of|on)\s+", "", _FIELD_WORDS.sub(" ", body), flags=_I))
     ref = tidy(
         re.sub(r"\b(?:to|as|until|till|for|by|back|out|forward|up|down)\s*$", "", ref, flags=_I)
     )
     if not ref:
         return None
     return Intent("update", ref=ref, new_priority=priority, new_due=due, shift_days=shift_days)
+
+
+_NOT_A_REF = re.compile(
+    r"^(?:tasks?|todos?|to-?dos?|items?|what|anything|everything|something|stuff|all|which|any|my\s+tasks?|"
+    r"things|nothing|list)$",
+    _I,
+)
+
+
+def _due_edit_intent(text: str, today: date) -> Intent | None:
+    """Due-date edits: "due date for the essay: monday", "the essay is due friday"."""
+    if re.match(_QUESTION_OR_LIST, text, _I):
+        return None
+    patterns = [
+        r"^(?:the\s+)?(?:due\s*-?\s*date|deadline)\s+(?:for|of|on)\s+(?P<ref>.+?)\s*(?::|\bis\b|\bto\b|=|-)\s*"
+        r"(?P<when>.+)$",
+        r"^(?P<ref>.+?)\s+(?:should|must|needs?\s+to|has\s+to|have\s+to|will|is\s+to)\s+be\s+"
+        r"(?:done|finished|completed|ready|submitted|sent|paid)\s+(?P<when>.+)$",
+        r"^(?P<ref>.+?)(?:'s)?\s+(?:is\s+)?(?:now\s+)?(?:due|deadline)\s*(?::|is|=)?\s*(?P<when>.+)$",
+    ]
+    for pattern in patterns:
+        m = re.match(pattern, text, _I)
+        if not m:
+            continue
+        due, leftover = take_due(m.group("when"), today)
+        ref = strip_ref(m.group("ref"))
+        if due is None or tidy(leftover) or not ref or _NOT_A_REF.match(ref):
+            continue
+        return Intent("update", ref=ref, new_due=due)
+    return None
 
 
 _QUESTION_OR_LIST = (
