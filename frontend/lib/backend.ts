@@ -67,8 +67,11 @@ export async function forward(request: NextRequest, path: string): Promise<Forwa
     const value = request.headers.get(name);
     if (value) headers.set(name, value);
   }
-  const forwardedFor = request.headers.get("x-forwarded-for");
-  if (forwardedFor) headers.set("x-forwarded-for", forwardedFor);
+  // The browser's address, for the backend's per-IP rate limits. Next.js fills X-Forwarded-For with
+  // the socket address only when the header is absent, so trust one hop: the last entry is the one
+  // written by our own server or by the ingress in front of it, not by the client.
+  const clientIp = request.headers.get("x-forwarded-for")?.split(",").at(-1)?.trim();
+  if (clientIp) headers.set("x-forwarded-for", clientIp);
   const token = request.cookies.get(SESSION_COOKIE)?.value;
   if (token) headers.set("authorization", `Bearer ${token}`);
 

@@ -40,9 +40,12 @@ export function findChromium() {
 export function missingPrerequisite() {
   const chromium = findChromium();
   if (!chromium.path) return chromium.reason;
-  if (!existsSync(STANDALONE_SERVER)) return `${STANDALONE_SERVER} is missing: run \`npm run build\` in frontend/ first`;
   if (!findUv()) return "uv is not installed (needed to run the backend)";
-  return null;
+  return standaloneMissing();
+}
+
+export function standaloneMissing() {
+  return existsSync(STANDALONE_SERVER) ? null : `${STANDALONE_SERVER} is missing: run \`npm run build\` in frontend/ first`;
 }
 
 function findUv() {
@@ -130,12 +133,12 @@ export async function startBackend(workDir) {
 }
 
 /** Start the built standalone frontend, pointed at `backendUrl` through the environment only. */
-export async function startFrontend(workDir, backendUrl, name = "frontend") {
+export async function startFrontend(workDir, backendUrl, name = "frontend", extraEnv = {}) {
   const port = await freePort();
   const proc = startProcess(name, process.execPath, [STANDALONE_SERVER], {
     cwd: join(FRONTEND_DIR, ".next", "standalone"),
     logDir: workDir,
-    env: { NODE_ENV: "production", PORT: String(port), HOSTNAME: "127.0.0.1", BACKEND_URL: backendUrl, NEXT_TELEMETRY_DISABLED: "1" },
+    env: { NODE_ENV: "production", PORT: String(port), HOSTNAME: "127.0.0.1", BACKEND_URL: backendUrl, NEXT_TELEMETRY_DISABLED: "1", ...extraEnv },
   });
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/health`, 30_000, proc.child, proc.logPath);
