@@ -323,7 +323,7 @@ def _pod_replicas(objs: list[Obj], obj: Obj) -> int:
     return _as_int((obj.get("spec") or {}).get("replicas", 1), 1)
 
 
-def _selector_matches(selector: Obj | None, pod_labels: dict[str, str]) -> bool:
+def selector_matches(selector: Obj | None, pod_labels: dict[str, str]) -> bool:
     """matchLabels + matchExpressions (In, NotIn, Exists, DoesNotExist) against pod labels."""
     if not selector:
         return False
@@ -532,7 +532,7 @@ def _pod_violations(
     tpl_labels = labels(tpl)
     if kind in LONG_RUNNING:
         selector = ospec.get("selector")
-        if not _selector_matches(selector, tpl_labels):
+        if not selector_matches(selector, tpl_labels):
             bad(R_SELECTOR, "spec.selector does not match the pod template labels")
         sel_keys = set((selector or {}).get("matchLabels") or {})
         if "app.kubernetes.io/version" in sel_keys:
@@ -774,7 +774,7 @@ def pdb_violations(
         if obj.get("kind") not in ("Deployment", "StatefulSet") or _exempt(exemptions, R_PDB, obj):
             continue
         mine = [
-            p for p in pdbs if _selector_matches((p.get("spec") or {}).get("selector"), labels(tpl))
+            p for p in pdbs if selector_matches((p.get("spec") or {}).get("selector"), labels(tpl))
         ]
         if not mine:
             out.append(Violation(R_PDB, ident(obj), "no PodDisruptionBudget selects its pods"))
@@ -825,7 +825,7 @@ def network_policy_violations(objs: list[Obj]) -> list[Violation]:
             continue
         spec: Obj = np.get("spec") or {}
         where = ident(np)
-        targets = [t for _, t in pods if _selector_matches(spec.get("podSelector"), labels(t))]
+        targets = [t for _, t in pods if selector_matches(spec.get("podSelector"), labels(t))]
         if not targets:
             out.append(Violation(R_NETPOL, where, "podSelector matches no workload's pods"))
             continue
@@ -841,7 +841,7 @@ def network_policy_violations(objs: list[Obj]) -> list[Violation]:
                 if (
                     sel is not None
                     and "namespaceSelector" not in peer
-                    and not any(_selector_matches(sel, labels(t)) for _, t in pods)
+                    and not any(selector_matches(sel, labels(t)) for _, t in pods)
                 ):
                     out.append(
                         Violation(R_NETPOL, where, f"from.podSelector {sel} matches no pods")

@@ -160,7 +160,7 @@ def test_network_policies_admit_exactly_the_clients_the_config_names(
         return {
             policy.ident(o)
             for o, tpl in policy.workloads(objs)
-            if any(policy._selector_matches(sel, tpl["metadata"]["labels"]) for sel in peers)
+            if any(policy.selector_matches(sel, tpl["metadata"]["labels"]) for sel in peers)
         }
 
     assert admitted("backend") == {"Deployment/frontend"}
