@@ -10,15 +10,13 @@ against a backend on 127.0.0.1 and its token must open /mcp.
 
 from __future__ import annotations
 
+import ast
 import base64
 import json
 import os
 import re
 import shutil
 import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -148,10 +146,22 @@ def test_bearer_header_comes_from_the_token_scripts_secret(
     assert "Authorization=Bearer " in script and source["key"] == "Authorization"
 
 
+def llm_defaults() -> tuple[dict[str, str], dict[str, str]]:
+    """DEFAULT_BASE_URLS and DEFAULT_MODELS of the backend's LLM provider, read from the source
+    (importing it would import the openai SDK: seconds, for two literals)."""
+    tree = ast.parse((REPO / "backend/src/todo_api/agent/llm.py").read_text())
+    found: dict[str, dict[str, str]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            if node.targets[0].id in {"DEFAULT_BASE_URLS", "DEFAULT_MODELS"}:
+                found[node.targets[0].id] = ast.literal_eval(node.value)
+    return found["DEFAULT_BASE_URLS"], found["DEFAULT_MODELS"]
+
+
 def test_model_config_matches_the_backends_groq_defaults(
     kagent_objs: list[dict[str, Any]],
 ) -> None:
-    from todo_api.agent.llm import DEFAULT_BASE_URLS, DEFAULT_MODELS
+    DEFAULT_BASE_URLS, DEFAULT_MODELS = llm_defaults()
 
     spec = one(kagent_objs, "ModelConfig")["spec"]
     assert spec["model"], "model is required"
@@ -222,7 +232,7 @@ KUBECTL_AI_KEYS = {
 
 
 def test_kubectl_ai_config() -> None:
-    from todo_api.agent.llm import DEFAULT_BASE_URLS, DEFAULT_MODELS
+    DEFAULT_BASE_URLS, DEFAULT_MODELS = llm_defaults()
 
     config = yaml.safe_load((KUBECTL_AI / "config.yaml").read_text())
     assert set(config) <= KUBECTL_AI_KEYS, f"unknown keys: {set(config) - KUBECTL_AI_KEYS}"
@@ -246,51 +256,6 @@ def test_kubectl_ai_tools_and_mcp() -> None:
 
 
 # ------------------------------------------------------------------------- the token script
-@pytest.fixture(scope="module")
-def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The real backend (`todo-api serve`) on 127.0.0.1 with a throwaway SQLite file."""
-    work = tmp_path_factory.mktemp("backend")
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{work}/todo.db",
-        "AUTH_SECRET": "docs-test-" + "0123456789abcdef" * 3,
-        "APP_ENV": "production",
-        "MIGRATE_ON_START": "true",
-        "LLM_PROVIDER": "local",
-        "LOGIN_RATE_LIMIT": "1000/minute",
-    }
-    log = (work / "backend.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "todo_api.cli", "serve", "--port", str(port)],
-        cwd=work,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, (work / "backend.log").read_text()
-            assert time.monotonic() < deadline, "backend did not start in 30 s"
-            time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-        log.close()
-
-
 def run_script(*args: str, password: str) -> subprocess.CompletedProcess[str]:
     require_tool("curl")
     require_tool("kubectl")

@@ -19,6 +19,7 @@ import subprocess
 from dataclasses import dataclass
 
 import docscheck
+import httpx
 import pytest
 import yaml
 from docscheck import REPO
@@ -138,6 +139,40 @@ def test_the_checker_catches_broken_references() -> None:
         "run",
         "bench-quick",
     ]
+
+
+# ------------------------------------------------------------------------- the MCP section
+def test_readme_names_exactly_the_mcp_tools(docs: dict[str, docscheck.Doc]) -> None:
+    from todo_api.agent.tools import TOOL_NAMES
+
+    mcp = docscheck.section(get(docs, "README.md").text, "The MCP endpoint")
+    listed = mcp[mcp.index("at `/mcp`:") : mcp.index("Every request")]
+    assert set(re.findall(r"`([a-z_]+)`", listed)) == set(TOOL_NAMES)
+
+
+def test_readme_mcp_commands_work(docs: dict[str, docscheck.Doc], backend: str) -> None:
+    """The README's login + tools/list commands, run as written against a real backend."""
+    from todo_api.agent.tools import TOOL_NAMES
+
+    require_tool("curl")
+    require_tool("python3")
+    mcp = docscheck.Doc("mcp", docscheck.section(get(docs, "README.md").text, "The MCP endpoint"))
+    (block,) = [b.text for b in mcp.blocks if b.lang == "bash" and "tools/list" in b.text]
+    account = {"email": "you@example.com", "password": "your-password"}
+    signup = httpx.post(f"{backend}/api/auth/signup", json=account, timeout=10)
+    assert signup.status_code in {201, 409}, signup.text
+    proc = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", block.replace("http://localhost:8001", backend)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    answer = json.loads(proc.stdout)
+    assert answer["jsonrpc"] == "2.0" and answer["id"] == 1
+    assert {tool["name"] for tool in answer["result"]["tools"]} == set(TOOL_NAMES)
+    for config in (b.text for b in mcp.blocks if b.lang == "json"):
+        assert "http://localhost:8001/mcp" in config and "Bearer " in config
 
 
 # ------------------------------------------------------------------------- configuration
