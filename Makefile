@@ -13,6 +13,7 @@ TEST_TARGETS += bench-quick
 TEST_TARGETS += test-deploy test-e2e-k8s
 TEST_TARGETS += test-frontend test-e2e
 TEST_TARGETS += test-docs
+TEST_TARGETS += test-containers
 
 .PHONY: help
 help: ## list the targets
@@ -98,3 +99,26 @@ test-e2e: setup frontend-build ## browser tests: Debian chromium + real backend 
 .PHONY: test-docs
 test-docs: setup ## README + docs/: named paths, make targets, scripts, env vars, PHASE4 table, kagent/kubectl-ai manifests
 	$(PYRUN) pytest tests/docs
+
+# ---------------------------------------------------------------- container images (issue 5)
+# Official bases by default. Where no registry is reachable, build on the local stand-ins from
+# ../shared/ci/base-images.sh:  make images PYTHON_IMAGE=python:3.11-slim-bookworm NODE_IMAGE=node:20-bookworm-slim
+PYTHON_IMAGE ?= python:3.13-slim-bookworm
+NODE_IMAGE ?= node:20-alpine
+IMAGE_VERSION ?= 0.1.0
+IMAGE_LABEL_ARGS = --build-arg VERSION=$(IMAGE_VERSION) \
+	--build-arg REVISION=$$(git rev-parse HEAD 2>/dev/null || echo unknown) \
+	--build-arg SOURCE=$$(git remote get-url origin 2>/dev/null || echo unknown)
+
+.PHONY: images
+images: ## build todo-backend:0.1.0 and todo-frontend:0.1.0 (bases: PYTHON_IMAGE=, NODE_IMAGE=)
+	docker build --build-arg PYTHON_IMAGE=$(PYTHON_IMAGE) $(IMAGE_LABEL_ARGS) -t todo-backend:$(IMAGE_VERSION) backend
+	docker build --build-arg NODE_IMAGE=$(NODE_IMAGE) $(IMAGE_LABEL_ARGS) -t todo-frontend:$(IMAGE_VERSION) frontend
+
+.PHONY: test-containers
+test-containers: setup ## build both images on the stand-in bases; image, compose and hadolint tests
+	$(PYRUN) pytest tests/containers
+
+.PHONY: image-report
+image-report: setup ## measure sizes, build times, contexts, time-to-healthy -> docs/BENCHMARKS.md
+	$(PYRUN) python scripts/image-report.py
