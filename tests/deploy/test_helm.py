@@ -94,6 +94,8 @@ VALUE_SETS: dict[str, tuple[str, list[str]]] = {
             "frontend.ingress.hosts[0].paths[0].pathType=Prefix",
             "--set",
             "frontend.ingress.tls[0].secretName=todo-tls,frontend.ingress.tls[0].hosts[0]=todo.test",
+            "--set",
+            "backend.ingress.enabled=true",
             *UMBRELLA_SECRETS,
         ],
     ),
@@ -489,6 +491,13 @@ def test_ingress(rendered: dict[str, list[Obj]]) -> None:
     assert rule["http"]["paths"][0]["backend"]["service"] == {
         "name": "todo-frontend",
         "port": {"number": 3000},
+    }
+    # the API's own Ingress (e.g. for MCP clients) with the chart's default host
+    api = find(rendered["ingress"], "Ingress", "todo-backend")["spec"]
+    assert api["rules"][0]["host"] == "api.todo.local" and "tls" not in api
+    assert api["rules"][0]["http"]["paths"][0]["backend"]["service"] == {
+        "name": "todo-backend",
+        "port": {"number": 8001},
     }
 
 
