@@ -14,7 +14,7 @@ from typing import Any, Literal
 from todo_api.agent.base import ActionLog, AgentResult, HistoryMessage
 from todo_api.agent.matching import MIN_SCORE, parse_id, resolve, score
 from todo_api.agent.nlu import Intent, understand
-from todo_api.agent.text import ORDINALS, tokens
+from todo_api.agent.text import ORDINALS, normalize_title, tokens
 from todo_api.agent.tools import ToolBox, ToolResult, describe
 from todo_api.models import Task
 
@@ -79,7 +79,7 @@ class LocalAgent:
             intent.ref = str(last)
         reply = await self._follow_up(log, history, message, intent)
         if reply is None:
-            reply = await self._execute(log, intent)
+            reply = await self._execute(log, intent, message)
         return AgentResult(reply=reply, actions=log.actions)
 
     # -- clarifications ------------------------------------------------------------------
@@ -134,7 +134,7 @@ class LocalAgent:
 
     # -- intents -------------------------------------------------------------------------
 
-    async def _execute(self, log: ActionLog, intent: Intent) -> str:
+    async def _execute(self, log: ActionLog, intent: Intent, message: str) -> str:
         kind = intent.kind
         if kind == "greeting":
             pending = len(await log.tools.tasks(False))
@@ -155,7 +155,7 @@ class LocalAgent:
         if kind == "list":
             return await self._list(log, intent)
         if kind == "add":
-            return await self._add(log, intent)
+            return await self._add(log, intent, message)
         if kind == "clear_completed":
             return (await log.call("clear_completed", {})).message
         if kind in {"complete", "reopen", "delete"}:
@@ -225,10 +225,20 @@ class LocalAgent:
         header = f"Your {noun}{due_text}{about} ({count}):"
         return f"{header}\n{lines}"
 
-    async def _add(self, log: ActionLog, intent: Intent) -> str:
+    async def _add(self, log: ActionLog, intent: Intent, message: str = "") -> str:
         added: list[str] = []
         failed: list[str] = []
+        reopened: list[str] = []
+        again = bool(re.search(r"\b(?:still|again|back|another\s+go)\b", message, re.I))
+        done_by_title = (
+            {normalize_title(t.title): t for t in await log.tools.tasks(True)} if again else {}
+        )
         for item in intent.items:
+            previous = done_by_title.get(normalize_title(item.title))
+            if previous is not None:
+                # "I still need to buy milk": the finished "buy milk" comes back instead of a copy.
+                reopened.append((await log.call("reopen_task", {"task": str(previous.id)})).message)
+                continue
             args: dict[str, Any] = {"title": item.title}
             if item.priority:
                 args["priority"] = item.priority
@@ -250,6 +260,8 @@ class LocalAgent:
             )
         if failed:
             reply += (" " if reply else "") + "Couldn't add " + "; ".join(failed)
+        if reopened:
+            reply = " ".join([*reopened, reply]).strip()
         return reply
 
     async def _by_reference(self, log: ActionLog, intent: Intent) -> str:
@@ -319,9 +331,20 @@ class LocalAgent:
     async def _past_tense(self, log: ActionLog, intent: Intent) -> str:
         """ "I called mom": complete the task it describes, if one clearly matches."""
         pending = list(await log.tools.tasks(False))
-        strong = [t for t in pending if score(intent.ref, t.title) >= 60]
+        # "I got the milk" completes "buy milk": the object may carry the meaning, not the verb.
+        words = intent.ref.split(maxsplit=1)
+        obj = words[1] if len(words) > 1 else ""
+
+        def fit(task: Task) -> float:
+            return max(score(intent.ref, task.title), score(obj, task.title) - 5 if obj else 0.0)
+
+        strong = [t for t in pending if fit(t) >= 60]
         if not strong:
             return UNKNOWN
+        best = max(fit(t) for t in strong)
+        strong = [t for t in strong if fit(t) >= best - 12]
+        if len(strong) == 1:
+            return (await log.call("complete_task", {"task": str(strong[0].id)})).message
         res = resolve(intent.ref, strong, "pending")
         if res.kind == "found" and res.task is not None:
             return (await log.call("complete_task", {"task": str(res.task.id)})).message

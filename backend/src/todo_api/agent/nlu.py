@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
+from todo_api.agent.dates import find_due
 from todo_api.agent.slots import take_description, take_due, take_priority, tidy
 from todo_api.agent.text import IRREGULAR_PAST, tokens
 
@@ -170,7 +171,7 @@ _CLEAR_COMPLETED = re.compile(
     _I,
 )
 _CLEAR_FILLER = re.compile(
-    r"\b(?:i'?ve|i\s+have|i'?d|we'?ve|all|the|my|of|tasks?|todos?|to-?dos?|items?|ones?|everything|"
+    r"\b(?:i'?ve|i\s+have|i'?d|we'?ve|that'?s|which'?s|what'?s|all|the|my|of|tasks?|todos?|to-?dos?|items?|ones?|everything|"
     r"anything|stuff|that|which|are|is|i|have|already|been|out|up|off|list|from|away|things?|entries|"
     r"every|those|these|them|now|was|were|marked|as)\b|[\s,.'!]",
     _I,
@@ -178,8 +179,10 @@ _CLEAR_FILLER = re.compile(
 
 _ADD_START = re.compile(
     r"^(?:"
-    r"(?:please\s+)?(?:add|create|make|insert|include|put|jot(?:\s+down)?|note(?:\s+down)?|write(?:\s+down)?|"
-    r"log|record|save|store|track|set\s+up|set|schedule|enter|register|queue|book)(?:\s*[:\-]\s*|\s+)"
+    r"(?:please\s+)?(?:add|create|insert|include|put|jot(?:\s+down)?|note(?:\s+down)?|write(?:\s+down)?|"
+    r"log|record|save|store|track|schedule|enter|register|queue|book|"
+    r"(?:make|set(?:\s+up)?)(?=\s+(?:me\s+)?(?:a|an|new|another)\s+(?:new\s+)?(?:task|todo|to-?do|item|entry|reminder|note)))"
+    r"(?:\s*[:\-]\s*|\s+)(?:me\s+)?"
     r"(?:(?:a|an|the|another|one\s+more|new|my)\s+)*(?:(?:new|todo|to-?do|task|tasks|item|items|entry|"
     r"reminder|reminders|note|one|thing)\s*)*(?:for\s+me\s+)?(?:(?:called|named|titled|to|for|that\s+says|saying|about|"
     r"so\s+i|that\s+i)\s+|:\s*|-\s*)?"
@@ -310,7 +313,7 @@ _LIST_NOUNS = re.compile(
     _I,
 )
 _PENDING = re.compile(
-    r"\b(?:pending|left|remaining|remain|open|incomplete|unfinished|outstanding|undone|active|"
+    r"\b(?:pending|left|remaining|remains?|open|incomplete|unfinished|outstanding|undone|active|"
     r"uncompleted|still|not\s+(?:yet\s+)?(?:done|completed|finished|complete)|to\s+do\s+next|"
     r"(?:need|have|got)\s+to\s+do|should\s+i\s+(?:do|work)|on\s+my\s+plate|upcoming|unchecked|"
     r"yet\s+to|haven'?t|ongoing|current|overdue|next)\b",
@@ -345,9 +348,10 @@ _SUFFIX_DUE = re.compile(
     _I,
 )
 _SUFFIX_PRIORITY = re.compile(
-    r"^(?P<ref>.+?)\s+(?:is|are|'s|should\s+be|needs\s+to\s+be)\s+(?:now\s+|really\s+|very\s+|super\s+)?"
+    r"^(?P<ref>.+?)\s+(?P<neg>isn'?t|is\s+not|aren'?t|is|are|'s|should\s+be|needs\s+to\s+be)\s+"
+    r"(?:now\s+|really\s+|very\s+|super\s+|that\s+|so\s+)?"
     r"(?P<rest>(?:a\s+)?(?:high|low|medium|top|urgent|important|critical|not\s+urgent|not\s+important|"
-    r"normal)(?:[- ]priority)?)$",
+    r"normal|less\s+urgent|less\s+important|more\s+urgent|more\s+important)(?:[- ]priority)?)$",
     _I,
 )
 _PAST_TENSE = re.compile(
@@ -487,6 +491,40 @@ def understand(message: str, today: date) -> Intent:
     )
     if not_done:
         return _ref_intent("reopen", not_done.group("ref"))
+    lead = find_due(text, today)
+    if lead is not None and lead.start == 0:
+        rest = text[lead.end :].lstrip(" ,:;-")
+        if rest and _ADD_START.match(rest):
+            text = f"{rest} {text[: lead.end]}"
+
+    not_needed = re.match(
+        r"^(?:i|we)\s+(?:don'?t|do\s+not|no\s+longer)\s+(?:really\s+)?(?:need|have|want)\s+(?:to\s+)?"
+        r"(?P<ref>.+?)(?:\s+(?:anymore|any\s+more|after\s+all|now))?$"
+        r"|^(?:no\s+need\s+(?:to|for)|never\s*mind(?:\s+about)?|forget\s+about)\s+"
+        r"(?P<ref2>.+?)(?:\s+(?:anymore|any\s+more|after\s+all))?$"
+        r"|^(?P<ref3>.+?)\s+(?:is|are)\s+(?:no\s+longer|not)\s+(?:needed|necessary|required|relevant)"
+        r"(?:\s+(?:anymore|any\s+more))?$"
+        r"|^(?P<ref4>.+?)\s+(?:isn'?t|aren'?t)\s+(?:needed|necessary|required|relevant)"
+        r"(?:\s+(?:anymore|any\s+more))?$"
+        r"|^take\s+(?P<ref5>.+?)\s+(?:off|out\s+of|from)\s+(?:my|the)\s+(?:\w+\s+)?(?:list|todos?|tasks?)$",
+        text,
+        _I,
+    )
+    if not_needed:
+        ref = next(g for g in not_needed.groups() if g)
+        return _ref_intent("delete", ref)
+
+    renamed = re.match(
+        r"^(?P<ref>.+?)\s+should\s+(?:be\s+)?(?:called|named|renamed(?:\s+to)?|titled|say)\s+(?P<new>.+)$"
+        r"|^call\s+(?P<ref2>.+?)\s+[\"'](?P<new2>.+)[\"'](?:\s+instead)?$",
+        text,
+        _I,
+    )
+    if renamed:
+        ref = renamed.group("ref") or renamed.group("ref2") or ""
+        new_title = renamed.group("new") or renamed.group("new2") or ""
+        return Intent("update", ref=strip_ref(ref), new_title=tidy(new_title.strip("\"'")))
+
     add = _ADD_START.match(text)
     if add and not _ADD_NOT_TASK.match(text[add.end() :]) and not _UPDATE_LIKE_ADD(text):
         payload = text[add.end() :]
@@ -576,6 +614,26 @@ def _add_intent(payload: str, today: date, bang: bool) -> Intent:
         flags=_I,
     )
     description, payload = take_description(payload)
+    # Parentheses hold a slot ("(low)", "(by friday)") or else a description ("(tap leaks)").
+    for paren in list(re.finditer(r"\(([^()]*)\)", payload)):
+        inner = paren.group(1).strip()
+        if inner.lower() in {"high", "low", "medium"}:
+            inner = f"{inner} priority"
+        prio, rest = take_priority(inner)
+        due, rest = take_due(rest, today)
+        if not tidy(rest):  # only slots inside: let the finders below see them
+            payload = payload.replace(paren.group(0), f" {inner} ")
+        elif description is None and prio is None and due is None:
+            description = inner
+            payload = payload.replace(paren.group(0), " ")
+    if description is None:
+        dash = re.search(r"\s+(?:-|--|\u2013|\u2014)\s+(?P<desc>\S+(?:\s+\S+)+)$", payload)
+        if dash:
+            tail_prio, tail = take_priority(dash.group("desc"))
+            tail_due, tail = take_due(tail, today)
+            if tidy(tail) and tail_prio is None and tail_due is None:
+                description = dash.group("desc").strip()
+                payload = payload[: dash.start()]
     shared_priority, payload = take_priority(payload)
     shared_due, payload = take_due(payload, today)
     if shared_priority is None:
@@ -719,7 +777,9 @@ def _update_intent(text: str, verb: str, rest: str, today: date) -> Intent | Non
             return Intent(
                 "update",
                 ref=strip_ref(_FIELD_WORDS.sub(" ", m.group("ref"))),
-                new_title=tidy(m.group("new").strip("\"'")),
+                new_title=tidy(
+                    re.sub(r"^(?:say|read)\s+", "", m.group("new").strip(), flags=_I).strip("\"'")
+                ),
             )
         return None
     ref = strip_ref(re.sub(r"^\s*(?:for|of|on)\s+", "", _FIELD_WORDS.sub(" ", body), flags=_I))
@@ -769,16 +829,38 @@ _QUESTION_OR_LIST = (
 
 def _suffix_intent(text: str, today: date) -> Intent | None:
     m = _SUFFIX_UNDONE.match(text)
-    if m:
+    if m and not re.match(_QUESTION_OR_LIST, text, _I):
         return _ref_intent("reopen", m.group("ref") or m.group("ref2"))
     m = _SUFFIX_DONE.match(text)
     if m and not re.match(_QUESTION_OR_LIST, text, _I):
         return _ref_intent("complete", m.group("ref"))
+    m = re.match(
+        r"^(?P<ref>.+?)(?:'s)?\s+(?:priority|prio|importance)\s*(?:is|to|=|:|-|should\s+be)?\s*"
+        r"(?P<rest>very\s+high|highest|high|top|urgent|low|lowest|medium|normal)$",
+        text,
+        _I,
+    )
+    if (
+        m
+        and not re.match(_QUESTION_OR_LIST, text, _I)
+        and not _NOT_A_REF.match(strip_ref(m.group("ref")))
+    ):
+        priority, _ = take_priority(f"priority {m.group('rest')}")
+        if priority:
+            return Intent("update", ref=strip_ref(m.group("ref")), new_priority=priority)
     m = _SUFFIX_PRIORITY.match(text)
     if m and not re.match(_QUESTION_OR_LIST, text, _I):
-        priority, _ = take_priority(m.group("rest"), update=True)
+        negated = re.sub(r"\s+", "", m.group("neg").lower()) in {
+            "isn't",
+            "isnt",
+            "isnot",
+            "aren't",
+            "arent",
+        }
+        rest = ("not " if negated else "") + m.group("rest")
+        priority, _ = take_priority(rest, update=True)
         if priority is None:
-            priority, _ = take_priority("is " + m.group("rest"), update=True)
+            priority, _ = take_priority("is " + rest, update=True)
         if priority:
             return Intent("update", ref=strip_ref(m.group("ref")), new_priority=priority)
     m = _SUFFIX_DUE.match(text)
@@ -796,7 +878,8 @@ _LIST_VERB_ONLY = re.compile(
 )
 _WHAT_DO_I_HAVE = re.compile(
     r"\bwhat\s+(?:do|did|have|should|must|can)\s+(?:i|we)\s+(?:still\s+)?(?:have|got|get|need|do|got\s+to)\b"
-    r"|\bwhat(?:'?s|\s+is)\s+(?:next|up\s+next|on|left|remaining|due|planned|coming\s+up|outstanding|pending)\b",
+    r"|\bwhat(?:'?s|\s+is)\s+(?:next|up\s+next|on|left|remaining|due|planned|coming\s+up|outstanding|pending)\b"
+    r"|\bwhat\s+(?:remains|is\s+left|else)\b",
     _I,
 )
 _DUE_WORDS = re.compile(r"\b(?:today|tonight|tomorrow|this\s+week|overdue)\b", _I)

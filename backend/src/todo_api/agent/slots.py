@@ -47,11 +47,19 @@ _PRIORITY_PATTERNS: list[tuple[re.Pattern[str], str | None]] = [
     # negations first: "not urgent" is low, not high
     (
         re.compile(
-            rf"{_JOIN}\b(?:not\s+(?:very\s+)?(?:urgent|important)|no\s+rush|no\s+hurry|whenever|someday|"
+            rf"{_JOIN}\b(?:(?:not|isn'?t|is\s+not)\s+(?:very\s+|that\s+|so\s+)?(?:urgent|important)|"
+            rf"less\s+(?:urgent|important)|lower\s+priority|no\s+rush|no\s+hurry|whenever|someday|"
             rf"some\s+day|eventually|if\s+i\s+(?:have|get)\s+(?:the\s+)?time|low[- ]key|not\s+a\s+priority)\b",  # noqa: E501
             _I,
         ),
         "low",
+    ),
+    (
+        re.compile(
+            rf"{_JOIN}\b(?:more\s+(?:urgent|important)|higher\s+priority|top\s+of\s+the\s+list)\b",
+            _I,
+        ),
+        "high",
     ),
     (re.compile(rf"{_JOIN}\b({_LEVELS})[- ]?{_PRIO_WORD}\b", _I), None),
     (
