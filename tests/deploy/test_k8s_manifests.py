@@ -423,3 +423,32 @@ def test_minikube_script_builds_the_tags_the_manifests_run(
         if c["image"].startswith("todo-")
     }
     assert images == {f"todo-backend:{tag.group(1)}", f"todo-frontend:{tag.group(1)}"}
+
+
+@pytest.mark.parametrize("overlay", ["local", "neon"])
+def test_version_labels_follow_the_image_tags(
+    rendered: dict[str, list[policy.Obj]], overlay: str
+) -> None:
+    for obj, tpl in policy.workloads(rendered[overlay]):
+        for _, c in policy.containers(tpl["spec"]):
+            if policy.image_repo(c["image"]).startswith("todo-"):
+                tag = policy.image_tag(c["image"])
+                assert obj["metadata"]["labels"]["app.kubernetes.io/version"] == tag
+                assert tpl["metadata"]["labels"]["app.kubernetes.io/version"] == tag
+
+
+def test_frontend_cache_volume_is_where_the_image_keeps_next(
+    rendered: dict[str, list[policy.Obj]],
+) -> None:
+    """The Next.js cache emptyDir sits under the image's WORKDIR (the standalone server's .next)."""
+    dockerfile = (REPO / "frontend" / "Dockerfile").read_text()
+    runtime = dockerfile[dockerfile.index("AS runtime") :]
+    workdir = re.findall(r"^WORKDIR\s+(\S+)", runtime, re.M)[-1]
+    mounts = {
+        m["mountPath"]
+        for m in container(find(rendered["local"], "Deployment", "frontend"), "frontend")[
+            "volumeMounts"
+        ]
+    }
+    assert f"{workdir.rstrip('/')}/.next/cache" in mounts
+    assert re.search(r'^CMD \["server\.js"\]', runtime, re.M)
