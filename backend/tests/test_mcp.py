@@ -218,3 +218,9 @@ async def test_isolation_between_users(served: Served) -> None:
         f"/api/tasks/{secret['id']}", headers={"Authorization": f"Bearer {alice}"}
     )
     assert resp.json()["title"] == "secret plan" and resp.json()["completed"] is False
+
+
+async def test_mcp_requests_have_their_own_metrics_label(served: Served) -> None:
+    await served.http.post("/mcp", json={})
+    metrics = await served.http.get("/metrics")
+    assert 'route="/mcp"' in metrics.text

@@ -77,6 +77,8 @@ def create_mcp_server(sessionmaker: async_sessionmaker[AsyncSession]) -> Server[
 class McpApp:
     """ASGI endpoint for /mcp: Bearer authentication, then the SDK's streamable HTTP transport."""
 
+    path = "/mcp"  # also the route template in access logs and metrics
+
     def __init__(self, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self.settings = settings
         self.sessionmaker = sessionmaker
@@ -88,6 +90,7 @@ class McpApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
+        scope["route"] = self  # read by the access-log/metrics middleware (has `.path`)
         headers = dict(scope.get("headers") or [])
         auth = headers.get(b"authorization", b"").decode("latin-1")
         scheme, _, token = auth.partition(" ")
