@@ -14,6 +14,7 @@ TEST_TARGETS += test-deploy test-e2e-k8s
 TEST_TARGETS += test-frontend test-e2e
 TEST_TARGETS += test-docs
 TEST_TARGETS += test-containers
+TEST_TARGETS += test-reliability
 
 .PHONY: help
 help: ## list the targets
@@ -122,3 +123,12 @@ test-containers: setup ## build both images on the stand-in bases; image, compos
 .PHONY: image-report
 image-report: setup ## measure sizes, build times, contexts, time-to-healthy -> docs/BENCHMARKS.md
 	$(PYRUN) python scripts/image-report.py
+
+# --- reliability and security (tests/reliability; writes docs/RELIABILITY.md) -----------------
+.PHONY: test-reliability
+test-reliability: setup $(if $(shell command -v npm 2>/dev/null),frontend-build) ## fuzzing, isolation, tokens, DB outage, provider faults, limits, secrets, 60 s soak -> docs/RELIABILITY.md
+	$(PYRUN) pytest tests/reliability
+
+.PHONY: soak
+soak: setup ## the documented 10-minute soak (mixed load, zero errors, bounded RSS); SOAK_SECONDS=600
+	$(PYRUN) python scripts/soak.py --duration $${SOAK_SECONDS:-600}
