@@ -186,3 +186,14 @@ async def test_it_refers_to_the_task_of_the_previous_turn(
     fresh = await say(client, user, "delete it")
     assert fresh["actions"] == [] and "which task" in fresh["reply"].lower()
     assert await titles(client, user) == {"call the plumber": True}
+
+
+async def test_ordinal_refers_to_the_last_listing(client: httpx.AsyncClient, user: UserCtx) -> None:
+    for title in ("buy milk", "call mom", "pay rent"):
+        await client.post("/api/tasks", json={"title": title}, headers=user.headers)
+    listing = await say(client, user, "what's left?")
+    cid = listing["conversation_id"]
+    order = [line.split(" ", 2)[2] for line in listing["reply"].splitlines()[1:]]
+    await say(client, user, "mark the second one done", cid)
+    await say(client, user, "delete the last one", cid)
+    assert await titles(client, user) == {order[0]: False, order[1]: True}

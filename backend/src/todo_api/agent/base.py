@@ -38,6 +38,9 @@ class ActionLog:
             "result": result.message,
             "ok": result.ok,
         }
+        listed = result.data.get("tasks")
+        if name == "list_tasks" and isinstance(listed, list):
+            action["listed"] = [t["id"] for t in listed if isinstance(t, dict) and "id" in t]
         task = result.data.get("task")
         if isinstance(task, dict) and "id" in task:
             action["task_id"] = task["id"]  # what "it" refers to in the next message

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from todo_api.agent.base import ActionLog, AgentResult, HistoryMessage
 from todo_api.agent.matching import MIN_SCORE, parse_id, resolve, score
-from todo_api.agent.nlu import Intent, understand
+from todo_api.agent.nlu import Intent, split_clauses, understand
 from todo_api.agent.text import ORDINALS, normalize_title, tokens
 from todo_api.agent.tools import ToolBox, ToolResult, describe
 from todo_api.models import Task
@@ -49,6 +49,24 @@ _PRONOUN = re.compile(
 )
 
 
+_ORDINAL_REF = re.compile(
+    r"^(?:the\s+)?(?P<n>first|second|third|fourth|fifth|last|1st|2nd|3rd|4th|5th)(?:\s+(?:one|task|item))?"
+    r"(?:\s+(?:on|in|from)\s+(?:the|my)\s+list)?$",
+    re.I,
+)
+
+
+def _last_listing(history: list[HistoryMessage]) -> list[int]:
+    """Task ids in the order the previous reply listed them ("mark the first one done")."""
+    for message in reversed(history):
+        if message.role != "assistant":
+            continue
+        for action in reversed(message.actions):
+            if action.get("tool") == "list_tasks" and action.get("listed"):
+                return [int(i) for i in action["listed"]]
+    return []
+
+
 def _last_task_id(history: list[HistoryMessage]) -> int | None:
     """The task the previous turn acted on, when it acted on exactly one."""
     for message in reversed(history):
@@ -67,8 +85,30 @@ class LocalAgent:
     name = "local"
 
     async def run(self, tools: ToolBox, history: list[HistoryMessage], message: str) -> AgentResult:
+        clauses = split_clauses(message)
+        if len(clauses) > 1:
+            # "add milk and mark eggs as done": each request in turn, one combined reply.
+            replies: list[str] = []
+            actions: list[dict[str, Any]] = []
+            for clause in clauses[:5]:
+                result = await self._turn(tools, history, clause)
+                replies.append(result.reply)
+                actions.extend(result.actions)
+            return AgentResult(reply="\n".join(replies), actions=actions)
+        return await self._turn(tools, history, message)
+
+    async def _turn(
+        self, tools: ToolBox, history: list[HistoryMessage], message: str
+    ) -> AgentResult:
         log = ActionLog(tools)
         intent = understand(message, tools.today)
+        ordinal = _ORDINAL_REF.match(intent.ref) if intent.ref else None
+        if ordinal is not None:
+            listed = _last_listing(history)
+            word = ordinal.group("n").lower()
+            index = ORDINALS.get(word) or (int(word) if word.isdigit() else 0)
+            if listed and index and abs(index) <= len(listed):
+                intent.ref = str(listed[index - 1 if index > 0 else -1])
         if intent.ref and _PRONOUN.match(intent.ref):
             last = _last_task_id(history)
             if last is None:
@@ -338,6 +378,18 @@ class LocalAgent:
         def fit(task: Task) -> float:
             return max(score(intent.ref, task.title), score(obj, task.title) - 5 if obj else 0.0)
 
+        # "I called mom and bought milk": when every part clearly matches its own task, do each.
+        parts = [p for p in re.split(r"\s*(?:,|\band\b)\s*", intent.ref) if p.strip()]
+        if len(parts) > 1:
+            chosen: list[Task] = []
+            for part in parts:
+                hits = [t for t in pending if score(part, t.title) >= 60 and t not in chosen]
+                if len(hits) != 1:
+                    break
+                chosen.append(hits[0])
+            else:
+                results = [await log.call("complete_task", {"task": str(t.id)}) for t in chosen]
+                return " ".join(r.message for r in results)
         strong = [t for t in pending if fit(t) >= 60]
         if not strong:
             return UNKNOWN

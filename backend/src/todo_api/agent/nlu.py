@@ -76,9 +76,11 @@ _INTENT_VERBS = (
     r"record|log|save|store|insert|include|find|search|look|count|prioriti[sz]e|have|keep"
 )
 _LEADING_FILLERS = [
+    re.compile(r"^(?:no|nope|nah)\s*[,!.]+\s*(?=\S)", _I),
     re.compile(
         r"^(?:hey|hi|hello|yo|hiya|ok|okay|k|so|um+|uh+|well|oh|alright|all right|right|please|pls|"
         r"plz|kindly|assistant|bot|buddy|mate|dear|now|and|also|then|great|thanks|thank you|cool|"
+        r"actually|wait|sorry|oops|hmm+|in\s+fact|oh\s+and|"
         r"good\s+(?:morning|afternoon|evening))\b[\s,!.:;-]*(?=\S)",
         _I,
     ),
@@ -385,7 +387,8 @@ _SPLIT = re.compile(
 _ALL_REF = re.compile(
     r"^(?:all|everything|every\s+(?:single\s+)?(?:task|todo|item|one)|all\s+(?:of\s+)?(?:my\s+|the\s+)?"
     r"(?:tasks|todos|to-?dos|items|things|ones|of\s+them)|them\s+all|all\s+of\s+them|the\s+whole\s+list|"
-    r"my\s+whole\s+list|all\s+(?:my\s+|the\s+)?(?:pending|open|remaining|outstanding)(?:\s+(?:tasks|ones|items))?)$",
+    r"my\s+whole\s+list|all\s+(?:my\s+|the\s+)?(?:pending|open|remaining|outstanding)(?:\s+(?:tasks|ones|items))?|"
+    r"(?:my|the)\s+(?:whole\s+|entire\s+)?(?:to-?do\s+|task\s+)?list|list|my\s+tasks|my\s+todos)$",
     _I,
 )
 
@@ -432,7 +435,64 @@ def strip_ref(text: str) -> str:
 # --- the parser -----------------------------------------------------------------------------
 
 
+# Verbs a typo is corrected to when nothing else understood the message ("delte", "compelte").
+_TYPO_VERBS = (
+    "add",
+    "create",
+    "delete",
+    "remove",
+    "complete",
+    "finish",
+    "mark",
+    "show",
+    "list",
+    "rename",
+    "change",
+    "reopen",
+    "remind",
+    "update",
+    "postpone",
+    "reschedule",
+)
+
+# Where one message holds two requests: "add milk and mark eggs as done".
+_CLAUSE_VERBS = (
+    r"(?:please\s+)?(?:mark|delete|remove|show|list|rename|reopen|tick\s+off|check\s+off|cross\s+off|"
+    r"complete|add|create|remind\s+me|move|postpone|reschedule|clear|what|how\s+many)\b"
+)
+_CLAUSE_SPLIT = re.compile(
+    rf"\s*[,;.]?\s+(?:and\s+(?:then\s+)?|then\s+|also\s+|plus\s+)(?={_CLAUSE_VERBS})"
+    rf"|\s*[;.!?]\s+(?={_CLAUSE_VERBS})",
+    _I,
+)
+
+
+def split_clauses(message: str) -> list[str]:
+    """Split a message into separate requests; a single request comes back unchanged."""
+    parts = [p.strip() for p in _CLAUSE_SPLIT.split(message) if p and p.strip()]
+    return parts if len(parts) > 1 else [message]
+
+
 def understand(message: str, today: date) -> Intent:
+    intent = _understand(message, today)
+    if intent.kind != "unknown":
+        return intent
+    from rapidfuzz import fuzz, process
+
+    words = message.strip().split(maxsplit=1)
+    if words and words[0].lower() in {"ad", "dd", "addd", "aad"}:
+        return _understand("add " + (words[1] if len(words) > 1 else ""), today)
+    if words and len(words[0]) >= 3 and words[0].lower() not in _TYPO_VERBS:
+        match = process.extractOne(
+            words[0].lower(), _TYPO_VERBS, scorer=fuzz.ratio, score_cutoff=75
+        )
+        if match is not None:
+            fixed = match[0] + (" " + words[1] if len(words) > 1 else "")
+            return _understand(fixed, today)
+    return intent
+
+
+def _understand(message: str, today: date) -> Intent:
     raw = re.sub(r"\s+", " ", message).strip()
     text, bang = normalize(raw)
     low = text.lower()
