@@ -42,6 +42,7 @@ export default function Board({ version }: { version: number }) {
   const [reloadKey, setReloadKey] = useState(0);
   const undoTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
   const titleRef = useRef<HTMLInputElement>(null);
+  const undoButton = useRef<HTMLButtonElement>(null);
 
   // Debounce the search box so typing does not fire a request per key.
   useEffect(() => {
@@ -78,6 +79,11 @@ export default function Board({ version }: { version: number }) {
   useEffect(() => () => {
     if (undoTimer.current) clearTimeout(undoTimer.current);
   }, []);
+
+  // After a delete the button that had focus is gone: give keyboard users the Undo button instead.
+  useEffect(() => {
+    if (undo) undoButton.current?.focus();
+  }, [undo]);
 
   async function addTask(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -216,7 +222,7 @@ export default function Board({ version }: { version: number }) {
           <div className={styles.searchSort}>
             <div className={styles.field}>
               <label htmlFor="search">Search</label>
-              <input id="search" type="search" placeholder="Title or description" value={search} onChange={(e) => setSearch(e.target.value)} />
+              <input id="search" type="search" maxLength={200} placeholder="Title or description" value={search} onChange={(e) => setSearch(e.target.value)} />
             </div>
             <div className={styles.field}>
               <label htmlFor="sort">Sort by</label>
@@ -240,7 +246,7 @@ export default function Board({ version }: { version: number }) {
           </div>
         )}
 
-        <div aria-busy={loading} aria-live="polite">
+        <div aria-busy={loading}>
           {loadError ? (
             <div className="alert" role="alert">
               <span>Couldn’t load your tasks. {loadError}</span>
@@ -280,7 +286,7 @@ export default function Board({ version }: { version: number }) {
       {undo && (
         <div className={styles.toast} role="status">
           <span>Deleted “{undo.title}”.</span>
-          <button type="button" className="btn btn-small" onClick={undoDelete}>
+          <button ref={undoButton} type="button" className="btn btn-small" onClick={undoDelete}>
             Undo
           </button>
         </div>

@@ -17,6 +17,37 @@ export function backendUrl(): string {
   return raw.replace(/\/+$/, "");
 }
 
+// Bodies larger than this are refused here, before they are buffered (the backend's own limit,
+// MAX_BODY_BYTES, is 64 KiB by default).
+const MAX_BODY_BYTES = 1024 * 1024;
+
+/** Read the request body, or null when it is larger than MAX_BODY_BYTES. */
+async function readBody(request: NextRequest): Promise<Uint8Array | null> {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > MAX_BODY_BYTES) return null;
+  if (!request.body) return new Uint8Array(0);
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(value);
+  }
+  const body = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return body;
+}
+
 function timeoutMs(): number {
   const seconds = Number(process.env.BACKEND_TIMEOUT_SECONDS ?? "");
   return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 120_000;
@@ -76,13 +107,17 @@ export async function forward(request: NextRequest, path: string): Promise<Forwa
   if (token) headers.set("authorization", `Bearer ${token}`);
 
   const hasBody = request.method !== "GET" && request.method !== "HEAD";
+  const requestBody = hasBody ? await readBody(request) : undefined;
+  if (requestBody === null) {
+    return { ok: false, response: jsonError(413, "That is too much data to send at once.", requestId) };
+  }
   const target = `${backendUrl()}${path}${request.nextUrl.search}`;
   let upstream: Response;
   try {
     upstream = await fetch(target, {
       method: request.method,
       headers,
-      body: hasBody ? await request.arrayBuffer() : undefined,
+      body: requestBody as BodyInit | undefined,
       redirect: "manual",
       cache: "no-store",
       signal: AbortSignal.timeout(timeoutMs()),

@@ -2,6 +2,7 @@
 // Run with `make test-e2e` (or `npm run test:e2e` after `npm run build`). Screenshots of the main
 // screens, and of every failure, go to artifacts/e2e/.
 import assert from "node:assert/strict";
+import { createRequire } from "node:module";
 import { after, before, describe, test } from "node:test";
 
 import {
@@ -23,6 +24,7 @@ if (missing && IN_CI) {
   test("prerequisites for the browser tests", () => assert.fail(`CI=true but ${missing}`));
 }
 
+const AXE_PATH = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
 const PASSWORD = "correct horse battery";
 const unique = Date.now().toString(36);
 const alice = { name: "Alice Example", email: `alice-${unique}@example.com` };
@@ -299,6 +301,39 @@ describe("todo app in a real browser", { skip: missing && !IN_CI ? missing : fal
       assert.deepEqual(seen, { total: 0, single: 404, conversations: 0 });
     } finally {
       await other.close();
+    }
+  });
+
+  step("no serious accessibility problems on the sign-in page and the board (axe-core)", async () => {
+    // A separate context that may inject axe's script (the app's CSP rightly forbids that).
+    const audit = await browser.newContext({ viewport: { width: 1280, height: 860 }, bypassCSP: true, storageState: await context.storageState() });
+    try {
+      const p = await audit.newPage();
+      p.setDefaultTimeout(15_000);
+      const check = async (url, ready) => {
+        await p.goto(url);
+        await ready(p);
+        await p.addScriptTag({ path: AXE_PATH });
+        const result = await p.evaluate(async () => {
+          const r = await axe.run(document, { resultTypes: ["violations"] });
+          return r.violations
+            .filter((v) => v.impact === "serious" || v.impact === "critical")
+            .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")})`);
+        });
+        assert.deepEqual(result, [], `${url}: ${result.join("; ")}`);
+      };
+      await check(frontend.url, (q) => q.getByTestId("task").first().waitFor());
+      await check(`${frontend.url}/signup`, async () => {
+        // a signed-in visitor is sent to the board: sign this context out first
+        await audit.clearCookies();
+        await p.goto(`${frontend.url}/signup`);
+        await p.getByRole("heading", { name: "Create your account" }).waitFor();
+      });
+    } catch (error) {
+      for (const [i, q] of audit.pages().entries()) await q.screenshot({ path: screenshotPath(`FAILED-axe-${i}`) }).catch(() => {});
+      throw error;
+    } finally {
+      await audit.close();
     }
   });
 

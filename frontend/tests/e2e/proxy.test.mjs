@@ -163,6 +163,18 @@ describe("the /api proxy", { skip: missing && !IN_CI ? missing : false, concurre
     assert.equal(sameSite.status, 200);
   });
 
+  test("oversized bodies are refused with 413 before reaching the backend", async () => {
+    const before = seen.length;
+    const response = await fetch(`${frontend.url}/api/tasks`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ title: "x".repeat(2 * 1024 * 1024) }),
+    });
+    assert.equal(response.status, 413);
+    assert.equal(typeof (await response.json()).detail, "string");
+    assert.equal(seen.length, before);
+  });
+
   test("a backend that does not answer in time gives 504 JSON", async () => {
     const response = await fetch(`${frontend.url}/api/slow`);
     assert.equal(response.status, 504);
