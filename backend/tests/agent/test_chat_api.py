@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -197,3 +198,19 @@ async def test_ordinal_refers_to_the_last_listing(client: httpx.AsyncClient, use
     await say(client, user, "mark the second one done", cid)
     await say(client, user, "delete the last one", cid)
     assert await titles(client, user) == {order[0]: False, order[1]: True}
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["due " * 500, "and " * 500, "on by " * 333, "add x " + "and x " * 330, "(" * 2000],
+    ids=["due", "and", "on-by", "many-items", "parens"],
+)
+async def test_pathological_messages_stay_fast(
+    client: httpx.AsyncClient, user: UserCtx, message: str
+) -> None:
+    """Regular expressions must not backtrack for seconds on a 2000-character message."""
+    started = time.monotonic()
+    resp = await client.post("/api/chat", json={"message": message[:2000]}, headers=user.headers)
+    assert resp.status_code == 200
+    assert time.monotonic() - started < 3.0
+    assert len((await client.get("/api/tasks", headers=user.headers)).json()["items"]) <= 20

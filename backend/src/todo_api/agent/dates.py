@@ -67,7 +67,7 @@ _WD_FULL = "|".join(sorted((w for w in WEEKDAYS if len(w) > 4), key=len, reverse
 _MON = "|".join(sorted(MONTHS, key=len, reverse=True))
 _NUM = r"\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fourteen|fifteen|twenty|thirty|(?:a )?couple(?: of)?|(?:a )?few|several"  # noqa: E501
 # Words that introduce a date and belong to it ("due by friday", "on 2026-12-01").
-_LEAD = r"(?:(?:(?:which|that|it)\s+is\s+)?(?:due|by|on|for|before|until|till|til|at|from|starting|to|in|of|deadline)\b[:\s]*)*"  # noqa: E501
+_LEAD = r"(?:(?:(?:which|that|it)\s+is\s+)?(?:due|by|on|for|before|until|till|til|at|from|starting|to|in|of|deadline)\b[:\s]*){0,3}"  # noqa: E501
 _DAY_END = r"(?:\s+(?:morning|afternoon|evening|night|eod|at\s+\d{1,2}(?::\d{2})?\s*(?:am|pm)?))?"
 
 

@@ -39,6 +39,8 @@ UNKNOWN = (
     f"{EXAMPLES} — or say 'help'."
 )
 
+MAX_ITEMS = 20  # tasks added from one message
+
 _PICK_ALL = re.compile(r"^(?:both|all|all of them|both of them|each|every one|them all)$", re.I)
 
 
@@ -273,7 +275,7 @@ class LocalAgent:
         done_by_title = (
             {normalize_title(t.title): t for t in await log.tools.tasks(True)} if again else {}
         )
-        for item in intent.items:
+        for item in intent.items[:MAX_ITEMS]:
             previous = done_by_title.get(normalize_title(item.title))
             if previous is not None:
                 # "I still need to buy milk": the finished "buy milk" comes back instead of a copy.
@@ -302,6 +304,8 @@ class LocalAgent:
             reply += (" " if reply else "") + "Couldn't add " + "; ".join(failed)
         if reopened:
             reply = " ".join([*reopened, reply]).strip()
+        if len(intent.items) > MAX_ITEMS:
+            reply += f" (I add at most {MAX_ITEMS} tasks per message.)"
         return reply
 
     async def _by_reference(self, log: ActionLog, intent: Intent) -> str:

@@ -41,7 +41,7 @@ _LEVEL = {
 }
 _LEVELS = "very high|highest|high|hi|top|urgent|important|critical|maximum|max|medium|med|mid|normal|standard|regular|default|average|very low|lowest|low|minor|min"  # noqa: E501
 _PRIO_WORD = r"(?:priority|prio|pri|importance|urgency)"
-_JOIN = r"(?:[,;]?\s*(?:and\s+|with\s+|at\s+|as\s+|in\s+|of\s+|it'?s\s+|it\s+is\s+|is\s+|set\s+to\s+|make\s+it\s+|mark(?:ed)?\s+(?:it\s+)?(?:as\s+)?)*(?:a|an)?\s*)"  # noqa: E501
+_JOIN = r"(?:[,;]?\s*(?:and\s+|with\s+|at\s+|as\s+|in\s+|of\s+|it'?s\s+|it\s+is\s+|is\s+|set\s+to\s+|make\s+it\s+|mark(?:ed)?\s+(?:it\s+)?(?:as\s+)?){0,3}(?:a|an)?\s*)"  # noqa: E501
 
 _PRIORITY_PATTERNS: list[tuple[re.Pattern[str], str | None]] = [
     # negations first: "not urgent" is low, not high
