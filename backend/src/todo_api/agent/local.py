@@ -18,20 +18,22 @@ from todo_api.agent.text import ORDINALS, normalize_title, tokens
 from todo_api.agent.tools import ToolBox, ToolResult, describe
 from todo_api.models import Task
 
+# Examples use titles unlikely to be on anyone's list, so they never read as a task mention.
 EXAMPLES = (
-    "'add buy milk tomorrow, high priority', 'what do I have left?', "
-    "'mark the milk one as done', 'move call mom to friday', 'delete task 3'"
+    "'add renew passport on friday, high priority', 'what do I have left?', "
+    "'mark the passport one as done', 'move task 3 to next week', 'delete task 3'"
 )
 HELP = (
     "I manage your to-do list. You can ask me to:\n"
-    "- add tasks: 'add buy milk tomorrow', 'remind me to call mom on friday, high priority', "
-    "'add eggs and bread'\n"
+    "- add tasks: 'add renew passport tomorrow', 'remind me to book a haircut on friday, "
+    "high priority', 'add stamps and envelopes'\n"
     "- list them: 'show my tasks', 'what's still pending?', 'list my high priority tasks', "
     "'what's due today?', 'how many tasks do I have left?'\n"
-    "- complete or reopen: 'mark the milk one as done', 'I called mom', 'reopen buy milk'\n"
-    "- change them: 'rename buy milk to buy oat milk', 'set pay rent to high priority', "
-    "'move call mom to tomorrow', 'add a note to pay rent: use the new account'\n"
-    "- delete: 'delete the bread task', 'remove task 3', 'clear all completed tasks'\n"
+    "- complete or reopen: 'mark the passport one as done', 'I booked the haircut', "
+    "'reopen task 3'\n"
+    "- change them: 'rename task 3 to renew ID card', 'set the passport task to high priority', "
+    "'move task 3 to tomorrow', 'add a note to task 3: bring two photos'\n"
+    "- delete: 'delete the stamps task', 'remove task 3', 'clear all completed tasks'\n"
     "Refer to a task by its id (#3) or by a word of its title."
 )
 UNKNOWN = (
@@ -217,7 +219,7 @@ class LocalAgent:
                 result.data["total"],
             )
             if intent.status == "pending":
-                return f"You have {_plural(pending, 'task')} left ({completed} completed)."
+                return f"You have {_plural(pending, 'task')} left."
             if intent.status == "completed":
                 return f"You have completed {_plural(completed, 'task')} ({pending} still pending)."
             return (
