@@ -31,7 +31,8 @@ export const CHROMIUM_ARGS = [
 
 /** The Chromium binary, or a reason it cannot be used. */
 export function findChromium() {
-  const candidates = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"].filter(Boolean);
+  // CHROMIUM_PATH, when set, is the only candidate (also how to check the "missing browser" path).
+  const candidates = process.env.CHROMIUM_PATH ? [process.env.CHROMIUM_PATH] : ["/usr/bin/chromium", "/usr/bin/chromium-browser"];
   const path = candidates.find((p) => existsSync(p));
   return path ? { path } : { reason: `Chromium is not installed (looked for ${candidates.join(", ")}; apt-get install chromium)` };
 }
