@@ -290,6 +290,15 @@ describe("todo app in a real browser", { skip: missing && !IN_CI ? missing : fal
     try {
       const p = await other.newPage();
       p.setDefaultTimeout(15_000);
+      // Signing up with a taken email is explained, and short passwords are caught before sending.
+      await p.goto(`${frontend.url}/signup`);
+      await p.getByLabel("Email").fill(alice.email);
+      await p.getByLabel("Password").fill("short");
+      await p.getByRole("button", { name: "Create account" }).click();
+      await p.getByRole("alert").filter({ hasText: "at least 8 characters" }).waitFor();
+      await p.getByLabel("Password").fill(PASSWORD);
+      await p.getByRole("button", { name: "Create account" }).click();
+      await p.getByRole("alert").filter({ hasText: "already exists" }).waitFor();
       await signUp(p, bob);
       await p.getByText("No tasks yet").waitFor();
       const seen = await p.evaluate(async (id) => {
