@@ -54,7 +54,7 @@ export default function TaskFields({ idPrefix, value, onChange, titleRef, compac
           id={`${idPrefix}-description`}
           value={value.description}
           maxLength={2000}
-          rows={compact ? 2 : 2}
+          rows={2}
           placeholder="Details (optional)"
           onChange={(e) => onChange({ ...value, description: e.target.value })}
         />

@@ -81,11 +81,12 @@ describe("todo app in a real browser", { skip: missing && !IN_CI ? missing : fal
   const taskList = () => page.getByRole("list", { name: "Tasks" });
   const taskItem = (title) => page.getByTestId("task").filter({ has: page.getByText(title, { exact: true }) });
 
-  async function signUp(p, user) {
+  async function signUp(p, user, screenshot = null) {
     await p.goto(`${frontend.url}/signup`);
     await p.getByLabel("Name (optional)").fill(user.name);
     await p.getByLabel("Email").fill(user.email);
     await p.getByLabel("Password").fill(PASSWORD);
+    if (screenshot) await p.screenshot({ path: screenshotPath(screenshot) });
     await p.getByRole("button", { name: "Create account" }).click();
     await p.getByRole("heading", { name: "Your tasks" }).waitFor();
   }
@@ -120,7 +121,7 @@ describe("todo app in a real browser", { skip: missing && !IN_CI ? missing : fal
   });
 
   step("sign up keeps the token in an httpOnly cookie, never in page storage", async () => {
-    await signUp(page, alice);
+    await signUp(page, alice, "signup");
     assert.equal(new URL(page.url()).pathname, "/");
     await page.getByText("No tasks yet").waitFor();
     const cookies = await context.cookies(frontend.url);
