@@ -277,7 +277,22 @@ class LocalAgent:
         done_by_title = (
             {normalize_title(t.title): t for t in await log.tools.tasks(True)} if again else {}
         )
+        open_by_title = (
+            {normalize_title(t.title): t for t in await log.tools.tasks(False)}
+            if intent.implicit
+            else {}
+        )
         for item in intent.items[:MAX_ITEMS]:
+            existing = open_by_title.get(normalize_title(item.title))
+            if existing is not None:
+                # "call mom tomorrow" while "call mom" is on the list: schedule it, no duplicate.
+                changes: dict[str, Any] = {"task": str(existing.id)}
+                if item.due:
+                    changes["due_date"] = item.due.isoformat()
+                if item.priority:
+                    changes["priority"] = item.priority
+                reopened.append((await log.call("update_task", changes)).message)
+                continue
             previous = done_by_title.get(normalize_title(item.title))
             if previous is not None:
                 # "I still need to buy milk": the finished "buy milk" comes back instead of a copy.

@@ -65,6 +65,8 @@ class Intent:
     clear_due: bool = False
     shift_days: int | None = None
     new_description: str | None = None
+    # an add without an add verb ("buy milk tomorrow"): an existing task of that title is edited
+    implicit: bool = False
 
 
 # --- normalisation -------------------------------------------------------------------------
@@ -76,6 +78,7 @@ _INTENT_VERBS = (
     r"record|log|save|store|insert|include|find|search|look|count|prioriti[sz]e|have|keep"
 )
 _LEADING_FILLERS = [
+    re.compile(r"^(?:fix\s+(?:the|a)\s+typo|typo|correction|edit|update|change)\s*:\s*(?=\S)", _I),
     re.compile(r"^(?:no|nope|nah)\s*[,!.]+\s*(?=\S)", _I),
     re.compile(
         r"^(?:hey|hi|hello|yo|hiya|ok|okay|k|so|um+|uh+|well|oh|alright|all right|right|please|pls|"
@@ -89,10 +92,12 @@ _LEADING_FILLERS = [
         r"possibly|just|quickly|maybe)?\s*(?:be\s+so\s+kind\s+as\s+to\s+)?(?=\S)",
         _I,
     ),
-    re.compile(r"^(?:i\s+(?:want|need|would\s+like|'d\s+like|d\s+like)\s+you\s+to)\s+", _I),
+    re.compile(
+        r"^(?:i(?:\s+want|\s+need|\s+would\s+like|'d\s+like|\s+d\s+like)\s+you\s+to)\s+", _I
+    ),
     re.compile(r"^(?:would\s+you\s+mind|do\s+you\s+mind)\s+", _I),
     re.compile(
-        rf"^(?:i\s+(?:want|would\s+like|'d\s+like|d\s+like|wanna|wish)\s+to|"
+        rf"^(?:i(?:\s+want|\s+would\s+like|'d\s+like|\s+d\s+like|\s+wanna|\s+wish)\s+to|"
         rf"let'?s|let\s+me|go\s+ahead\s+and|help\s+me|try\s+to|just|quickly|now|please)\s+"
         rf"(?=(?:{_INTENT_VERBS})\b)",
         _I,
@@ -181,19 +186,21 @@ _CLEAR_FILLER = re.compile(
 
 _ADD_START = re.compile(
     r"^(?:"
-    r"(?:please\s+)?(?:add|create|insert|include|put|jot(?:\s+down)?|note(?:\s+down)?|write(?:\s+down)?|"
+    r"(?:please\s+)?(?:add|create|insert|include|put(?=\s.*\b(?:on|onto|in|into|to)\s+(?:my|the)\s+(?:\w+\s+)?"
+    r"(?:list|todos?|to-?do\s+list|tasks|agenda))|jot(?:\s+down)?|note(?:\s+down)?|write(?:\s+down)?|"
     r"log|record|save|store|track|schedule|enter|register|queue|book|"
     r"(?:make|set(?:\s+up)?)(?=\s+(?:me\s+)?(?:a|an|new|another)\s+(?:new\s+)?(?:task|todo|to-?do|item|entry|reminder|note)))"
     r"(?:\s*[:\-]\s*|\s+)(?:me\s+)?"
     r"(?:(?:a|an|the|another|one\s+more|new|my)\s+)*(?:(?:new|todo|to-?do|task|tasks|item|items|entry|"
-    r"reminder|reminders|note|one|thing)\s*)*(?:for\s+me\s+)?(?:(?:called|named|titled|to|for|that\s+says|saying|about|"
+    r"reminder|reminders|note|one|thing)\s*)*(?:(?:these|the\s+following|following|this)\s*:?\s*)?(?:for\s+me\s+)?(?:(?:called|named|titled|to|for|that\s+says|saying|about|"
     r"so\s+i|that\s+i)\s+|:\s*|-\s*)?"
-    r"|(?:a\s+)?new\s+(?:task|todo|to-?do|item|reminder|entry)(?:\s+(?:called|named|titled|to|for))?\s*[:\-]?\s*"
+    r"|(?:a\s+)?new\s+(?:task|todo|to-?do|item|reminder|entry)s?(?:\s+(?:called|named|titled|to|for))?\s*[:\-]?\s*"
     r"|(?:task|todo|to-?do|reminder)\s*[:\-]\s*"
     r"|remind\s+me\s+(?:to\s+|about\s+|of\s+|that\s+i\s+(?:need|have)\s+to\s+)?"
     r"|(?:please\s+)?(?:don'?t|do\s+not|dont)\s+(?:let\s+me\s+)?forget\s+(?:to\s+|about\s+)?"
-    r"|(?:i|we)\s+(?:really\s+|still\s+|also\s+)?(?:need|have|want|got|gotta|ought|must|should|'ve\s+got|"
-    r"have\s+got|'ll\s+need|will\s+need|plan|intend|hope|'d\s+like|would\s+like|wanna)(?:\s+to)?\s+"
+    r"|(?:i|we)\s*(?:really\s+|still\s+|also\s+)?(?:(?:need|have|want|got|ought|'ve\s+got|have\s+got|"
+    r"'ll\s+need|will\s+need|plan|intend|hope|'d\s+like|would\s+like)\s+to|gotta|wanna|must|should)\s+"
+    r"(?:(?:probably|maybe|really|definitely|also|still|just|actually|finally|eventually)\s+)?"
     r"|(?:i|we)\s+(?:must|should|gotta|'ll|will|shall|might|may)\s+"
     r"|(?:need|have|got|gotta|must|should|plan)\s+to\s+|(?:i\s+)?(?:gotta|gonna\s+have\s+to|oughta)\s+"
     r"|remember\s+to\s+|(?:make\s+sure|be\s+sure)\s+(?:to|that\s+i)\s+"
@@ -295,6 +302,7 @@ _SET_DESCRIPTION = re.compile(
     r"notes?|details?|comments?)\s+(?:to|on|for|of)\s+(?P<ref>.+?)(?:\s*[:\-]\s*|\s+(?:to|saying|that\s+says)\s+|,\s*)"
     r"(?P<desc>.+)$"
     r"|^(?:describe)\s+(?P<ref2>.+?)\s*(?:as|:)\s*(?P<desc2>.+)$"
+    r"|^(?:notes?|description|desc|details?)\s+(?:on|for|to|of)\s+(?P<ref4>.+?)\s*(?::|=|-)\s*(?P<desc4>.+)$"
     r"|^(?:change|update|edit|set)\s+(?P<ref3>.+?)(?:'s)?\s+(?:description|desc|notes?|details?)\s*"
     r"(?:to\b|as\b|:|=)\s*(?P<desc3>.+)$",
     _I,
@@ -509,8 +517,10 @@ def _understand(message: str, today: date) -> Intent:
     # Edits that would otherwise look like adds or deletes.
     desc = _SET_DESCRIPTION.match(text)
     if desc:
-        ref = desc.group("ref") or desc.group("ref2") or desc.group("ref3") or ""
-        value = desc.group("desc") or desc.group("desc2") or desc.group("desc3") or ""
+        ref = next((desc.group(g) for g in ("ref", "ref2", "ref3", "ref4") if desc.group(g)), "")
+        value = next(
+            (desc.group(g) for g in ("desc", "desc2", "desc3", "desc4") if desc.group(g)), ""
+        )
         return Intent("update", ref=strip_ref(ref), new_description=value.strip().strip("\"'"))
     clear_due = _CLEAR_DUE.search(text)
     if clear_due and re.match(
@@ -557,6 +567,36 @@ def _understand(message: str, today: date) -> Intent:
         if rest and _ADD_START.match(rest):
             text = f"{rest} {text[: lead.end]}"
 
+    check = re.match(
+        r"^(?:\u2714\ufe0f?|\u2713|\u2705|\u2611\ufe0f?|\[x\]|x\s*:)\s*(?P<ref>.+)$", text, _I
+    )
+    if check:
+        return _ref_intent("complete", check.group("ref"))
+    again = re.match(r"^(?:re-?)?open\s+(?P<ref>.+?)(?:\s+(?:again|back\s+up))$", text, _I)
+    if again:
+        return _ref_intent("reopen", again.group("ref"))
+    no_due = re.match(
+        r"^(?P<ref>.+?)\s+(?:has|have|needs|has\s+got)\s+no\s+(?:due\s*-?\s*date|deadline)(?:\s+(?:anymore|any\s+more))?$"
+        r"|^(?P<ref2>.+?)\s+(?:doesn'?t|does\s+not)\s+(?:have|need)\s+(?:a\s+)?(?:due\s*-?\s*date|deadline)"
+        r"(?:\s+(?:anymore|any\s+more))?$",
+        text,
+        _I,
+    )
+    if no_due:
+        return Intent(
+            "update", ref=strip_ref(no_due.group("ref") or no_due.group("ref2")), clear_due=True
+        )
+    give = re.match(
+        r"^give\s+(?!me\b|us\b)(?P<ref>.+?)\s+(?:a\s+|an\s+)?(?P<level>high|low|medium|normal|top|urgent)\s+"
+        r"(?:priority|importance)$",
+        text,
+        _I,
+    )
+    if give:
+        level = give.group("level").lower()
+        level = {"top": "high", "urgent": "high", "normal": "medium"}.get(level, level)
+        return Intent("update", ref=strip_ref(give.group("ref")), new_priority=level)
+
     not_needed = re.match(
         r"^(?:i|we)\s+(?:don'?t|do\s+not|no\s+longer)\s+(?:really\s+)?(?:need|have|want)\s+(?:to\s+)?"
         r"(?P<ref>.+?)(?:\s+(?:anymore|any\s+more|after\s+all|now))?$"
@@ -566,7 +606,9 @@ def _understand(message: str, today: date) -> Intent:
         r"(?:\s+(?:anymore|any\s+more))?$"
         r"|^(?P<ref4>.+?)\s+(?:isn'?t|aren'?t)\s+(?:needed|necessary|required|relevant)"
         r"(?:\s+(?:anymore|any\s+more))?$"
-        r"|^take\s+(?P<ref5>.+?)\s+(?:off|out\s+of|from)\s+(?:my|the)\s+(?:\w+\s+)?(?:list|todos?|tasks?)$",
+        r"|^take\s+(?P<ref5>.+?)\s+(?:off|out\s+of|from)\s+(?:my|the)\s+(?:\w+\s+)?(?:list|todos?|tasks?)$"
+        r"|^(?P<ref6>.+?)\s+(?:can\s+go|can\s+be\s+(?:deleted|removed|dropped|cancell?ed)|(?:is|was|got|has\s+been)\s+"
+        r"cancell?ed|(?:isn'?t|is\s+not)\s+happening(?:\s+anymore)?)$",
         text,
         _I,
     )
@@ -580,9 +622,23 @@ def _understand(message: str, today: date) -> Intent:
         text,
         _I,
     )
+    if renamed is None:
+        generic = re.match(r"^(?P<ref>.+?)\s+should\s+(?:be|read|say)\s+(?P<new>.+)$", text, _I)
+        if generic is not None:
+            target = generic.group("new")
+            slot_p, rest = take_priority(target, update=True)
+            slot_d, rest = take_due(rest, today)
+            is_state = re.match(
+                r"^(?:done|finished|complete[d]?|pending|open|deleted|removed|urgent|important|due\b|"
+                r"(?:a\s+)?(?:high|low|medium)\b)",
+                target,
+                _I,
+            )
+            if slot_p is None and slot_d is None and not is_state and tidy(rest):
+                renamed = generic
     if renamed:
-        ref = renamed.group("ref") or renamed.group("ref2") or ""
-        new_title = renamed.group("new") or renamed.group("new2") or ""
+        ref = renamed.groupdict().get("ref") or renamed.groupdict().get("ref2") or ""
+        new_title = renamed.groupdict().get("new") or renamed.groupdict().get("new2") or ""
         return Intent("update", ref=strip_ref(ref), new_title=tidy(new_title.strip("\"'")))
 
     add = _ADD_START.match(text)
@@ -596,7 +652,7 @@ def _understand(message: str, today: date) -> Intent:
 
     mark = _MARK_START.match(text)
     if mark:
-        rest = mark.group("rest")
+        rest = re.sub(r"\s+(?:again|now|too|as\s+well)$", "", mark.group("rest"), flags=_I)
         front = re.match(
             r"^(?:as\s+)?(?:(?P<undone>not\s+done|undone|incomplete|unfinished|open)|done|complete|completed|"
             r"finished)\s*[:\-]?\s+(?P<ref>.+)$",
@@ -640,6 +696,27 @@ def _understand(message: str, today: date) -> Intent:
 
     if _is_list(text, low):
         return _list_intent("list", text)
+
+    passive = re.match(
+        r"^(?P<obj>.+?)\s+(?:has\s+been|have\s+been|was|were|is|are|got|been|all)?\s*(?:now\s+|finally\s+|already\s+)?"
+        r"(?P<verb>[a-z]+)$",
+        text,
+        _I,
+    )
+    if passive and len(tokens(passive.group("obj"))) <= 6:
+        verb = passive.group("verb").lower()
+        if (
+            verb in IRREGULAR_PAST or (verb.endswith("ed") and len(verb) > 4)
+        ) and verb not in _NOT_PAST:
+            return Intent("past_tense", ref=strip_ref(f"{verb} {passive.group('obj')}"))
+
+    # A bare imperative with a date or priority reads as a new task: "buy milk tomorrow".
+    first = tokens(text)[:1]
+    if first and (first[0] in TASK_VERBS or first[0] in {"put", "finish", "start"}):
+        probe = _add_intent(text, today, bang)
+        if probe.kind == "add" and any(i.due or i.priority for i in probe.items):
+            probe.implicit = True
+            return probe
 
     past = _PAST_TENSE.match(text)
     if past:
@@ -865,8 +942,9 @@ def _due_edit_intent(text: str, today: date) -> Intent | None:
     patterns = [
         r"^(?:the\s+)?(?:due\s*-?\s*date|deadline)\s+(?:for|of|on)\s+(?P<ref>.+?)\s*(?::|\bis\b|\bto\b|=|-)\s*"
         r"(?P<when>.+)$",
-        r"^(?P<ref>.+?)\s+(?:should|must|needs?\s+to|has\s+to|have\s+to|will|is\s+to)\s+be\s+"
-        r"(?:done|finished|completed|ready|submitted|sent|paid)\s+(?P<when>.+)$",
+        r"^(?P<ref>.+?)\s+(?:should|must|needs?\s+to|has\s+to|have\s+to|will|is\s+to|is\s+going\s+to)\s+"
+        r"(?:be\s+(?:done|finished|completed|ready|submitted|sent|paid)|happen|get\s+done|be\s+sorted)\s+"
+        r"(?P<when>.+)$",
         r"^(?P<ref>.+?)(?:'s)?\s+(?:is\s+)?(?:now\s+)?(?:due|deadline)\s*(?::|is|=)?\s*(?P<when>.+)$",
     ]
     for pattern in patterns:
