@@ -258,6 +258,18 @@ async def test_bad_tool_calls_go_back_to_the_model(
     assert content["ok"] is False and expected in content["message"]
 
 
+async def test_null_arguments_mean_no_arguments(
+    database_url: str, fake: FakeLLM, make_user: MakeUser
+) -> None:
+    fake.push(tool_calls(("count_tasks", "null")), text("You have no tasks."))
+    user = await make_user()
+    async with llm_client(database_url, fake) as client:
+        resp = await chat(client, user, "how many tasks?")
+        assert resp.status_code == 200
+        assert resp.json()["actions"][0]["ok"] is True
+    assert json.loads(tool_messages(fake.requests[1])[0]["content"])["total"] == 0
+
+
 async def test_step_limit(database_url: str, fake: FakeLLM, make_user: MakeUser) -> None:
     fake.push(*[tool_calls(("list_tasks", {})) for _ in range(5)])
     user = await make_user()

@@ -150,6 +150,8 @@ class OpenAIAgent:
                     "message": f"Arguments are not valid JSON: {exc.msg}",
                 }
             )
+        if arguments is None:
+            arguments = {}  # some models send "null" for a tool without parameters
         if not isinstance(arguments, dict):
             arguments = {"_value": arguments}
         result = await actions.call(name, arguments)
