@@ -34,8 +34,8 @@ NOT_IN_GIT = {
     ".env": "the user's copy of .env.example",
     "backend/.env": "the user's copy of backend/.env.example",
     "backend/todo.db": "the SQLite file `make run` creates",
-    "docs/BENCHMARKS.md": "written by `make bench`",
-    "docs/RELIABILITY.md": "written by the reliability suite",
+    "docs/BENCHMARKS.md": "written by `make bench` and `make image-report`",
+    "docs/RELIABILITY.md": "written by `make test-reliability`",
     "deploy/helm/todo-chatbot/charts": "written by `helm dependency build`",
 }
 
@@ -229,8 +229,8 @@ def script_problem(call: ScriptCall) -> str | None:
     if not path.is_file():
         return f"{call.script}: no such script"
     text = path.read_text(encoding="utf-8")
-    if not path.stat().st_mode & 0o111:
-        return f"{call.script}: not executable"
+    if path.suffix == ".sh" and not path.stat().st_mode & 0o111:
+        return f"{call.script}: not executable"  # (.py scripts may be run with `python ...`)
     for i, arg in enumerate(call.args):
         if arg.startswith("--"):
             flag = arg.split("=")[0]
