@@ -8,6 +8,7 @@ document's structure (sections, order, figure names) is fixed; only the measured
 
 from __future__ import annotations
 
+import os
 import platform
 import time
 from dataclasses import dataclass, field
@@ -175,6 +176,13 @@ def render(ledger: Ledger, duration: float) -> str:
     ]
     for label, key in SUMMARY_FIGURES:
         lines.append(f"| {label} | {ledger.total(key)} |")
+    outs = [o for item_outs in ledger.outcomes.values() for o in item_outs]
+    lines.append(
+        f"| tests passed / failed / skipped | "
+        f"{sum(o.outcome == 'passed' for o in outs)} / "
+        f"{sum(o.outcome == 'failed' for o in outs)} / "
+        f"{sum(o.outcome == 'skipped' for o in outs)} |"
+    )
     lines += ["", "| # | Property | Status | Tests | Seconds |", "|---|---|---|---|---|"]
     for item in ITEMS:
         outs = ledger.outcomes.get(item.number, [])

@@ -35,7 +35,7 @@ from .ledger import LEDGER
 ITEM = 1
 HANG_SECONDS = 10.0
 MIN_REQUESTS = 1000
-EXAMPLES = 45  # per operation and mode; the total must reach MIN_REQUESTS
+EXAMPLES = 65  # per operation and mode; the total must reach MIN_REQUESTS
 # Operations whose valid requests hash a password (argon2 is deliberately slow): fewer examples.
 EXPENSIVE = {
     ("POST", "/api/auth/signup"): 8,
@@ -87,6 +87,7 @@ class Stats:
     slowest: float = 0.0
     unsatisfiable: int = 0
     http_seconds: float = 0.0
+    by_op_status: dict[str, int] = field(default_factory=dict)
     per_op: dict[str, tuple[int, float]] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
 
@@ -136,6 +137,8 @@ def test_schemathesis_over_the_whole_spec(fuzz_backend: BackendServer) -> None:
             stats.slowest = max(stats.slowest, time.monotonic() - start)
             stats.http_seconds += time.monotonic() - start
             stats.by_status[response.status_code] = stats.by_status.get(response.status_code, 0) + 1
+            key = f"{method} {path} {mode.value} {response.status_code}"
+            stats.by_op_status[key] = stats.by_op_status.get(key, 0) + 1
             case.validate_response(
                 response, checks=CHECKS, additional_checks=[error_contract], headers=headers
             )
@@ -163,6 +166,11 @@ def test_schemathesis_over_the_whole_spec(fuzz_backend: BackendServer) -> None:
     LEDGER.add(ITEM, "fuzzed requests", stats.requests)
     LEDGER.add(ITEM, "requests", stats.requests)
     LEDGER.set(ITEM, "operations fuzzed", len(operations))
+    LEDGER.set(
+        ITEM,
+        "negative cases with a mangled Authorization (401)",
+        sum(n for k, n in stats.by_op_status.items() if k.endswith("negative 401")),
+    )
     LEDGER.set(ITEM, "5xx responses", sum(n for s, n in stats.by_status.items() if s >= 500))
     LEDGER.set(ITEM, "slowest response s", round(stats.slowest, 3))
     LEDGER.set(ITEM, "seconds waiting for responses", round(stats.http_seconds, 1))
