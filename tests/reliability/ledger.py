@@ -8,7 +8,6 @@ document's structure (sections, order, figure names) is fixed; only the measured
 
 from __future__ import annotations
 
-import os
 import platform
 import time
 from dataclasses import dataclass, field
