@@ -317,7 +317,8 @@ _LIST_START = re.compile(
     _I,
 )
 _LIST_NOUNS = re.compile(
-    r"\b(?:tasks?|todos?|to-?dos?|list|items?|things|agenda|plate|schedule|stuff|errands|chores|left|"
+    r"\b(?:tasks?|todos?|to-?dos?|to\s+do'?s|list|items?|things|agenda|plate|schedule|stuff|errands|chores|left|"
+    r"overview|status|summary|progress|focus|"
     r"remaining|pending|due|overdue|done|completed|finished|plan|plans|priorit(?:y|ies)|upcoming|"
     r"outstanding|everything|anything|open)\b",
     _I,
@@ -326,7 +327,7 @@ _PENDING = re.compile(
     r"\b(?:pending|left|remaining|remains?|open|incomplete|unfinished|outstanding|undone|active|"
     r"uncompleted|still|not\s+(?:yet\s+)?(?:done|completed|finished|complete)|to\s+do\s+next|"
     r"(?:need|have|got)\s+to\s+do|should\s+i\s+(?:do|work)|on\s+my\s+plate|upcoming|unchecked|"
-    r"yet\s+to|haven'?t|ongoing|current|overdue|next)\b",
+    r"yet\s+to|haven'?t|ongoing|current|overdue|next|focus)\b",
     _I,
 )
 _COMPLETED = re.compile(
@@ -830,6 +831,9 @@ def _ref_intent(kind: Literal["complete", "reopen", "delete"], payload: str) -> 
         return Intent(kind, all_tasks=True, ref=strip_ref(m.group(1)))
     if not ref:
         return Intent("unknown")
+    if _NOT_A_REF.match(ref):
+        # "completed tasks?" asks for a list; "delete tasks" names no task: do nothing.
+        return Intent("list", status="completed") if kind != "delete" else Intent("unknown")
     return Intent(kind, ref=ref)
 
 
@@ -1017,7 +1021,8 @@ _LIST_VERB_ONLY = re.compile(
 _WHAT_DO_I_HAVE = re.compile(
     r"\bwhat\s+(?:do|did|have|should|must|can)\s+(?:i|we)\s+(?:still\s+)?(?:have|got|get|need|do|got\s+to)\b"
     r"|\bwhat(?:'?s|\s+is)\s+(?:next|up\s+next|on|left|remaining|due|planned|coming\s+up|outstanding|pending)\b"
-    r"|\bwhat\s+(?:remains|is\s+left|else)\b",
+    r"|\bwhat\s+(?:remains|is\s+left|else)\b"
+    r"|\bwhere\s+(?:am\s+i|are\s+we|do\s+i\s+stand)\b|\bwhat\s+should\s+i\s+(?:focus|work)\s+on\b",
     _I,
 )
 _DUE_WORDS = re.compile(r"\b(?:today|tonight|tomorrow|this\s+week|overdue)\b", _I)
@@ -1031,6 +1036,7 @@ def _is_list(text: str, low: str) -> bool:
     if _LIST_START.match(text):
         return bool(
             _LIST_NOUNS.search(low)
+            or re.search(r"\b(?:urgent|important|critical|high|low)\b", low)
             or _PENDING.search(low)
             or _COMPLETED.search(low)
             or _DUE_WORDS.search(low)
