@@ -66,8 +66,9 @@ def backend_spec(tag: str | None = None) -> ImageSpec:
         port=8001,
         user="appuser",
         app_dir="/app",
-        # a throwaway SQLite file in the container's /tmp; production mode needs a real secret
-        run_env={"DATABASE_URL": "sqlite:////tmp/todo.db", "MIGRATE_ON_START": "true"},
+        # a throwaway SQLite file in the container's /tmp (/health does not touch it); production
+        # mode (the image's default) also needs a real AUTH_SECRET, which start() passes
+        run_env={"DATABASE_URL": "sqlite:////tmp/todo.db"},
     )
 
 
