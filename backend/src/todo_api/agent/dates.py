@@ -115,6 +115,8 @@ def _relative(amount: int, unit: str, today: date) -> date:
     unit = unit.lower()
     if unit.startswith("day"):
         return today + timedelta(days=amount)
+    if unit.startswith("fortnight"):
+        return today + timedelta(weeks=2 * amount)
     if unit.startswith("week"):
         return today + timedelta(weeks=amount)
     if unit.startswith("month"):
@@ -136,7 +138,7 @@ def _rules(today: date) -> list[tuple[re.Pattern[str], object]]:
             ),
             0,
         ),
-        (rx(rf"(?:in|within)\s+({_NUM})\s+(days?|weeks?|months?|years?)"), "in"),
+        (rx(rf"(?:in|within)\s+({_NUM})\s+(days?|weeks?|fortnights?|months?|years?)"), "in"),
         (rx(rf"({_NUM})\s+(days?|weeks?|months?)\s+from\s+(?:now|today)"), "in"),
         (rx(r"(?:(?:next|this|the\s+coming|the)\s+)?weekend"), "weekend"),
         (rx(r"(?:the\s+)?(?:end\s+of\s+(?:the\s+)?|this\s+)week"), "week"),

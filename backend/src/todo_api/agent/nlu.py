@@ -243,8 +243,9 @@ _COMPLETE_START = re.compile(
     r"(?:completed|finished|done|did|ticked\s+off|checked\s+off|crossed\s+off|knocked\s+out|wrapped\s+up)\s+"
     r"(?:with\s+)?"
     r"|(?:i'?m|i\s+am|we'?re|we\s+are)\s+(?:all\s+)?(?:done|finished|through)\s+(?:with\s+)?"
-    r"|(?:complete|finish|close|resolve|tick|check|cross|strike|knock|wrap|accomplish|achieve)"
-    r"(?:\s+(?:off|out|up))?\s+"
+    r"|(?:complete|finish|close|resolve|tick|accomplish|achieve)(?:\s+(?:off|out|up))?\s+"
+    r"|(?:check|cross|strike|knock)\s+(?:off|out|through)\s+|wrap\s+up\s+"
+    r"|(?:check|cross|strike|knock)\s+(?=.+\s+off(?:\s+(?:my|the)\s+\w+)?$)"
     r"|done\s*(?:with|[:\-])?\s*"
     r"|(?:i|we)\s+(?:just\s+|already\s+|finally\s+)?(?:completed|finished|did|done)\s+"
     r")",
@@ -258,7 +259,7 @@ _COMPLETE_OFF_TAIL = re.compile(
 _DELETE_START = re.compile(
     r"^(?:delete|remove|drop|erase|trash|discard|scrap|scratch|cancel|get\s+rid\s+of|forget(?:\s+about)?|"
     r"kill|nuke|ditch|dump|eliminate|take\s+(?:off|out)|throw\s+(?:away|out)|clear|bin|axe|purge|"
-    r"strike|wipe|destroy|lose|skip)\b\s*",
+    r"wipe|destroy)\b\s*",
     _I,
 )
 _DELETE_TAIL = re.compile(
