@@ -18,6 +18,7 @@ import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -356,3 +357,92 @@ def test_explicit_bad_inputs_get_4xx(fuzz_backend: BackendServer) -> None:
     LEDGER.add(ITEM, "errors", len(problems))
     assert not problems, "\n".join(problems)
     assert fuzz_backend.is_running()
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=60),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=8,
+)
+MCP_EXAMPLES = 25
+CRASH_MARKERS = (
+    "Traceback",
+    "[SQL:",
+    "sqlalchemy",
+    "asyncpg",
+    "AttributeError",
+    "TypeError",
+    "KeyError",
+    "Internal error",
+    "Database unavailable",
+)
+
+
+def test_mcp_tools_survive_arbitrary_arguments(fuzz_backend: BackendServer) -> None:
+    """The MCP door has its own argument parsing: every tool gets arbitrary JSON for each of its
+    properties (and unknown ones). Answers are JSON-RPC results (isError true or false), never
+    an HTTP 5xx or a JSON-RPC internal error."""
+    with httpx.Client(base_url=fuzz_backend.url, timeout=HANG_SECONDS) as c:
+        if c.post("/mcp", json={}).status_code == 404:
+            pytest.skip("the MCP server (/mcp) is not in this build yet")
+        user = signup(c)
+        headers = {**user.headers, "Accept": "application/json, text/event-stream"}
+        for i in range(5):
+            c.post("/api/tasks", json={"title": f"mcp seed {i}"}, headers=user.headers)
+
+        def rpc(method: str, params: dict[str, Any]) -> httpx.Response:
+            body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
+            return c.post("/mcp", json=body, headers=headers)
+
+        tools = rpc("tools/list", {}).json()["result"]["tools"]
+        assert tools, "no MCP tools listed"
+        sent, problems = 0, []
+
+        def fuzz_tool(name: str, props: list[str]) -> None:
+            nonlocal sent
+
+            @settings(
+                max_examples=MCP_EXAMPLES,
+                deadline=None,
+                database=None,
+                phases=[Phase.explicit, Phase.generate],
+                suppress_health_check=list(HealthCheck),
+            )
+            @given(
+                args=st.fixed_dictionaries(
+                    {}, optional={p: JSON_VALUES for p in [*props, "unexpected"]}
+                )
+            )
+            def run(args: dict[str, Any]) -> None:
+                nonlocal sent
+                resp = rpc("tools/call", {"name": name, "arguments": args})
+                sent += 1
+                assert resp.status_code == 200, (name, args, resp.status_code, resp.text[:300])
+                body = resp.json()
+                assert "result" in body, (name, args, body)
+                assert isinstance(body["result"].get("isError"), bool), body
+                # The SDK turns a crashing tool into an isError result carrying the exception
+                # text: a database or programming error must not hide there.
+                text = json.dumps(body["result"].get("content"))
+                for marker in CRASH_MARKERS:
+                    assert marker not in text, (name, args, text[:500])
+
+            try:
+                run()
+            except (Exception, BaseExceptionGroup) as exc:
+                problems.append(f"--- MCP {name} ---\n{exc}"[:3000])
+
+        for spec in tools:
+            fuzz_tool(spec["name"], list((spec.get("inputSchema") or {}).get("properties", {})))
+        assert c.get("/health").status_code == 200
+    LEDGER.add(ITEM, "fuzzed requests", sent)
+    LEDGER.add(ITEM, "requests", sent + 7)
+    LEDGER.set(ITEM, "MCP tools fuzzed", len(tools))
+    LEDGER.add(ITEM, "errors", len(problems))
+    assert not problems, "\n".join(problems)
