@@ -674,7 +674,15 @@ def _understand(message: str, today: date) -> Intent:
 
     complete = _COMPLETE_START.match(text)
     if complete and text[complete.end() :].strip():
-        return _ref_intent("complete", text[complete.end() :])
+        payload = text[complete.end() :]
+        imperative = re.match(r"^(?:complete|finish)\s", text, _I)
+        if imperative and find_due(payload, today) is not None:
+            # "finish the report by friday" plans work; it does not report it done.
+            probe = _add_intent(text, today, bang)
+            if probe.kind == "add":
+                probe.implicit = True
+                return probe
+        return _ref_intent("complete", payload)
 
     if _DELETE_START.match(text):
         payload = _DELETE_START.sub("", text, count=1)
