@@ -27,6 +27,7 @@ def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "MIGRATE_ON_START": "true",
         "LLM_PROVIDER": "local",
         "LOGIN_RATE_LIMIT": "1000/minute",
+        "CHAT_RATE_LIMIT": "1000/minute",
     }
     log = (work / "backend.log").open("w")
     proc = subprocess.Popen(
