@@ -208,6 +208,19 @@ class LocalAgent:
             return await self._update(log, intent)
         if kind == "past_tense":
             return await self._past_tense(log, intent)
+        return await self._unknown(log, message)
+
+    async def _unknown(self, log: ActionLog, message: str) -> str:
+        """Nothing understood: if the words name a task, offer what can be done with it."""
+        if len(tokens(message)) <= 8:
+            tasks = list(await log.tools.tasks())
+            named = [t for t in tasks if score(message, t.title) >= 80]
+            if len(named) == 1:
+                title = named[0].title
+                return (
+                    f"Did you mean '{title}' (#{named[0].id})? I haven't changed anything. "
+                    f"Say 'done {title}', 'delete {title}' or 'move {title} to friday'."
+                )
         return UNKNOWN
 
     async def _count(self, log: ActionLog, intent: Intent) -> str:
