@@ -79,8 +79,10 @@ def _check_schema(settings: Settings) -> None:
         print(f"database unreachable: {type(exc).__name__}: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
     if current != head:
-        print(f"migrations pending: database at {sorted(current)}, code expects {sorted(head)}",
-              file=sys.stderr)
+        print(
+            f"migrations pending: database at {sorted(current)}, code expects {sorted(head)}",
+            file=sys.stderr,
+        )
         raise SystemExit(3)
     print(f"database schema at head {sorted(head)}")
 
@@ -103,7 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     migrate = sub.add_parser("migrate", help="apply database migrations (alembic upgrade head)")
     migrate.add_argument(
-        "--check", action="store_true",
+        "--check",
+        action="store_true",
         help="only check: exit 0 at head, 3 when migrations are pending, 1 when unreachable",
     )
     migrate.set_defaults(func=cmd_migrate)
