@@ -82,6 +82,8 @@ export interface ForwardResult {
 
 export type ForwardOutcome = { ok: true; result: ForwardResult } | { ok: false; response: NextResponse };
 
+const IDEMPOTENT_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
 /** Send the request on to the backend; a network failure becomes a readable 502/504 JSON answer. */
 export async function forward(request: NextRequest, path: string): Promise<ForwardOutcome> {
   const incomingId = request.headers.get("x-request-id") ?? "";
@@ -112,16 +114,26 @@ export async function forward(request: NextRequest, path: string): Promise<Forwa
     return { ok: false, response: jsonError(413, "That is too much data to send at once.", requestId) };
   }
   const target = `${backendUrl()}${path}${request.nextUrl.search}`;
-  let upstream: Response;
-  try {
-    upstream = await fetch(target, {
+  const deadline = AbortSignal.timeout(timeoutMs());
+  const send = () =>
+    fetch(target, {
       method: request.method,
       headers,
       body: requestBody as BodyInit | undefined,
       redirect: "manual",
       cache: "no-store",
-      signal: AbortSignal.timeout(timeoutMs()),
+      signal: deadline,
     });
+  let upstream: Response;
+  try {
+    try {
+      upstream = await send();
+    } catch (error) {
+      // A kept-alive connection to a backend pod that is shutting down can be closed under us
+      // (rolling update): retry once, but only requests that are safe to send twice.
+      if (deadline.aborted || !IDEMPOTENT_METHODS.has(request.method)) throw error;
+      upstream = await send();
+    }
   } catch (error) {
     const timedOut = error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
     console.error(
