@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, delete, func, or_, select
+from sqlalchemy import ColumnElement, Row, case, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from todo_api.models import Task, utcnow
@@ -64,24 +64,44 @@ def _ordering(query: TaskQuery) -> list[Any]:
     return [primary, tiebreak]
 
 
+# The board's page: plain rows of these columns (no ORM identity map or change tracking, which
+# cost more than the query itself) plus the total from a window count, in one statement.
+_T = Task.__table__.c
+_PAGE_COLUMNS = (
+    _T.id,
+    _T.title,
+    _T.description,
+    _T.completed,
+    _T.priority,
+    _T.due_date,
+    _T.tags,
+    _T.created_at,
+    _T.updated_at,
+)
+
+
 async def list_tasks(
     session: AsyncSession, user_id: int, query: TaskQuery | None = None
-) -> tuple[Sequence[Task], int]:
-    """One page of the user's tasks and the total matching count."""
+) -> tuple[Sequence[Row[*tuple[Any, ...]]], int]:
+    """One page of the user's tasks (read-only rows with the Task fields) and the total
+    matching count."""
     query = query or TaskQuery()
     conds = _filters(user_id, query)
+    conn = await session.connection()  # Core execution: rows, not entities
     rows = (
-        await session.scalars(
-            select(Task)
+        await conn.execute(
+            select(*_PAGE_COLUMNS, func.count().over().label("total_count"))
             .where(*conds)
             .order_by(*_ordering(query))
             .limit(query.limit)
             .offset(query.offset)
         )
     ).all()
-    if query.offset == 0 and len(rows) < query.limit:
-        total = len(rows)  # the page holds everything: no count query needed
-    else:
+    if rows:
+        total = int(rows[0].total_count)
+    elif query.offset == 0:
+        total = 0
+    else:  # past the last page: no row carries the window count
         total = await session.scalar(select(func.count()).select_from(Task).where(*conds)) or 0
     return rows, total
 

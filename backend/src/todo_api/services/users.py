@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -47,3 +47,13 @@ async def get_user(session: AsyncSession, user_id: int) -> User | None:
 async def delete_user(session: AsyncSession, user_id: int) -> None:
     await session.execute(delete(User).where(User.id == user_id))
     await session.commit()
+
+
+# Built once: every authenticated request runs it, and building a select costs more than
+# executing it. Core (not the ORM session path): nothing here needs an entity.
+_USER_EXISTS = select(User.__table__.c.id).where(User.__table__.c.id == bindparam("user_id"))
+
+
+async def user_exists(session: AsyncSession, user_id: int) -> bool:
+    conn = await session.connection()
+    return await conn.scalar(_USER_EXISTS, {"user_id": user_id}) is not None
