@@ -114,8 +114,12 @@ async def open_sqlite(path: str, size: int) -> Db:
         async with connection() as conn:
             return [tuple(r) for r in await conn.execute_fetchall(sql, args)]
 
+    # SQLite has one writer at a time: queue writers here rather than in SQLite's busy
+    # handler, whose sleeps turned concurrent writes into "database is locked" errors.
+    write_lock = asyncio.Lock()
+
     async def write(sql: str, args: tuple[Any, ...]) -> Row | None:
-        async with connection() as conn:
+        async with write_lock, connection() as conn:
             cur = await conn.execute(sql, args)
             row = await cur.fetchone()
             await cur.close()

@@ -355,6 +355,11 @@ class Run:
     app_cpu: float  # cores the app's processes used during the run
     client_cpu: float  # cores wrk used
 
+    @property
+    def cpu_ms(self) -> float:
+        """The app's CPU time per request: steadier than req/s when other work shares the CPU."""
+        return self.app_cpu / self.rps * 1000 if self.rps else 0.0
+
 
 @dataclass
 class Result:
@@ -378,6 +383,13 @@ class Result:
     def ratio(self) -> float:
         ref = self.summary(self.ref).rps
         return self.summary(self.ours).rps / ref if ref else 0.0
+
+    @property
+    def cpu_ratio(self) -> float:
+        """Reference CPU per request / ours: the throughput ratio if both had the CPU to
+        themselves."""
+        ours = self.summary(self.ours).cpu_ms
+        return self.summary(self.ref).cpu_ms / ours if ours else 0.0
 
 
 def run_wrk(
@@ -566,7 +578,12 @@ def bench_database(
                 str(args.workers),
             ],
             # The chat limit (30/minute per user by default) would turn the chat runs into 429s.
-            clean_env(**base_env, CHAT_RATE_LIMIT="1000000/minute", LLM_PROVIDER="local"),
+            clean_env(
+                **base_env,
+                CHAT_RATE_LIMIT="1000000/minute",
+                LLM_PROVIDER="local",
+                **dict(kv.split("=", 1) for kv in args.ours_env),
+            ),
             ours_port,
             workdir,
         )
@@ -647,6 +664,7 @@ def bench_database(
                 f"{kind:10} {scenario:9} ours {o.rps:7.0f} req/s p50 {o.p50_ms:6.1f} "
                 f"p99 {o.p99_ms:6.1f} err {o.errors} | ref {r.rps:7.0f} req/s p50 {r.p50_ms:6.1f}"
                 f" p99 {r.p99_ms:6.1f} err {r.errors} | ratio {result.ratio:.2f}"
+                f" | CPU ms/req ours {o.cpu_ms:.2f} ref {r.cpu_ms:.2f} ratio {result.cpu_ratio:.2f}"
             )
             results.append(result)
         for server in servers:
@@ -805,6 +823,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--write-docs", action="store_true", help="rewrite the API block of docs/BENCHMARKS.md"
     )
     p.add_argument("--json", type=Path, help="also write the raw results here")
+    p.add_argument("--keep", action="store_true", help="keep the work dir (server logs)")
+    p.add_argument(
+        "--ours-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra environment for our API (e.g. DB_POOL_SIZE=20), repeatable",
+    )
     p.add_argument(
         "--skip-missing-tools",
         action="store_true",
@@ -853,7 +879,10 @@ def main(argv: list[str] | None = None) -> int:
         for kind in dbs:
             reports.append(bench_database(kind, args, wrk, pg_bin, workdir))
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        if args.keep:
+            log(f"kept {workdir} (server logs, users files)")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
     elapsed = time.monotonic() - started
     block = render(reports, args, info, vers, elapsed)
     print("\n" + block)

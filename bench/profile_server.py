@@ -1,4 +1,6 @@
-"""Profile our API under load: `uv run --project backend --frozen python bench/profile.py list`.
+"""Profile our API under load with pyinstrument.
+
+`uv run --project backend --frozen python bench/profile_server.py list`
 
 Sets up the same database, data set and production settings as bench/run.py, runs
 `todo-api serve` under pyinstrument, drives one scenario with wrk, stops the server and prints
