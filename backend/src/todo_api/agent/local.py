@@ -350,7 +350,11 @@ class LocalAgent:
         if res.kind == "found" and res.task is not None:
             return (await log.call(tool, {"task": str(res.task.id)})).message
         # "complete eggs and bread": several references, each of which must resolve.
-        parts = [p for p in re.split(r"\s*(?:,|;|\band\b|&|\bplus\b)\s*", intent.ref) if p.strip()]
+        parts = [
+            p
+            for p in re.split(r"\s*(?:,|;|\band\b|&|\bplus\b)\s*", intent.ref, flags=re.I)
+            if p.strip()
+        ]
         if len(parts) > 1:
             found: list[Task] = []
             for part in parts:
@@ -413,7 +417,7 @@ class LocalAgent:
             return max(score(intent.ref, task.title), score(obj, task.title) - 5 if obj else 0.0)
 
         # "I called mom and bought milk": when every part clearly matches its own task, do each.
-        parts = [p for p in re.split(r"\s*(?:,|\band\b)\s*", intent.ref) if p.strip()]
+        parts = [p for p in re.split(r"\s*(?:,|\band\b)\s*", intent.ref, flags=re.I) if p.strip()]
         if len(parts) > 1:
             chosen: list[Task] = []
             for part in parts:

@@ -489,7 +489,7 @@ def understand(message: str, today: date) -> Intent:
         return intent
     from rapidfuzz import fuzz, process
 
-    words = message.strip().split(maxsplit=1)
+    words = normalize(message)[0].split(maxsplit=1)
     if words and words[0].lower() in {"ad", "dd", "addd", "aad"}:
         return _understand("add " + (words[1] if len(words) > 1 else ""), today)
     if words and len(words[0]) >= 3 and words[0].lower() not in _TYPO_VERBS:
