@@ -160,3 +160,27 @@ def test_sample_copy_is_current() -> None:
         assert SAMPLE_COPY.read_text() == SHARED_SAMPLE.read_text(), (
             f"{SAMPLE_COPY} is stale: copy {SHARED_SAMPLE} over it"
         )
+
+
+# The same requests wrapped the way people actually type them.
+REPHRASINGS = {
+    "could-you": lambda s: f"hey, could you {s}?",
+    "thanks": lambda s: f"ok, can you {s}, thanks",
+    "capitalised": lambda s: f"Please {s}.",
+}
+
+
+@pytest.mark.parametrize("style", list(REPHRASINGS))
+async def test_sample_cases_survive_politeness_and_punctuation(
+    client: httpx.AsyncClient, make_user: MakeUserLike, style: str
+) -> None:
+    path = _sample_path()
+    assert path is not None, f"chat cases not found: {SHARED_SAMPLE}"
+    transform = REPHRASINGS[style]
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        case = json.loads(line)
+        if case["name"] in {"greeting", "help", "nonsense"}:
+            continue  # small talk is not wrapped in requests
+        await _run_case(client, make_user, {**case, "say": transform(case["say"])})
