@@ -753,6 +753,27 @@ def _UPDATE_LIKE_ADD(text: str) -> bool:
 
 
 def _add_intent(payload: str, today: date, bang: bool) -> Intent:
+    # Quoted titles are taken verbatim: no dates or priorities are read inside 'the 5th wave'.
+    quoted: list[str] = []
+
+    def protect(m: re.Match[str]) -> str:
+        quoted.append(m.group(2))
+        return f" qx{len(quoted) - 1}xq "
+
+    payload = re.sub(r"(?<!\w)([\"'])([^\"']{1,200}?)\1(?!\w)", protect, payload)
+    intent = _add_intent_plain(payload, today, bang)
+
+    def restore(text: str) -> str:
+        return re.sub(r"\s*qx(\d+)xq\s*", lambda m: f" {quoted[int(m.group(1))]} ", text).strip()
+
+    for item in intent.items:
+        item.title = restore(item.title)[:200]
+        if item.description:
+            item.description = restore(item.description)
+    return intent
+
+
+def _add_intent_plain(payload: str, today: date, bang: bool) -> Intent:
     payload = _LIST_TAIL.sub("", payload.strip())
     payload = re.sub(
         r"^(?:(?:a|an|the)\s+)?(?:task|todo|to-?do|item|reminder)\s*(?::|-|to|called|named|titled)\s*",
