@@ -241,9 +241,10 @@ def compose_env() -> dict[str, str]:
     out: dict[str, str] = {}
     for path in [*REPO.glob("compose*.yaml"), *REPO.glob("deploy/compose*.yaml")]:
         text = path.read_text(encoding="utf-8")
-        for m in re.finditer(r"(?<!\$)\$\{([A-Z][A-Z0-9_]*)(?::?-([^}]*))?\}", text):
-            if m.group(2) or m.group(1) not in out:
-                out[m.group(1)] = m.group(2) or ""
+        for m in re.finditer(r"(?<!\$)\$\{([A-Z][A-Z0-9_]*)(?:(:?[-?])([^}]*))?\}", text):
+            default = m.group(3) if m.group(2) and m.group(2).endswith("-") else ""
+            if default or m.group(1) not in out:
+                out[m.group(1)] = default
     assert out, "compose.yaml substitutes no variables?"
     return out
 
