@@ -191,8 +191,10 @@ _ADD_START = re.compile(
     r"log|record|save|store|track|schedule|enter|register|queue|book|"
     r"(?:make|set(?:\s+up)?)(?=\s+(?:me\s+)?(?:a|an|new|another)\s+(?:new\s+)?(?:task|todo|to-?do|item|entry|reminder|note)))"
     r"(?:\s*[:\-]\s*|\s+)(?:me\s+)?"
-    r"(?:(?:a|an|the|another|one\s+more|new|my)\s+)*(?:(?:new|todo|to-?do|task|tasks|item|items|entry|"
-    r"reminder|reminders|note|one|thing)\s*)*(?:(?:these|the\s+following|following|this)\s*:?\s*)?(?:for\s+me\s+)?(?:(?:called|named|titled|to|for|that\s+says|saying|about|"
+    r"(?:(?:a|an|the|another|one\s+more|new|my|both)\s+)*"
+    r"(?:(?:\d+|two|three|four|five|few|a\s+few|some|these|those)\s+(?=(?:new\s+)?(?:todos?|to-?dos?|tasks?|"
+    r"items?|things?|reminders?|entries|ones)\b))?"
+    r"(?:(?:new|todos?|to-?dos?|tasks?|items?|entry|entries|reminders?|notes?|ones?|things?)\s*)*(?:(?:these|the\s+following|following|this)\s*:?\s*)?(?:for\s+me\s+)?(?:(?:called|named|titled|to|for|that\s+says|saying|about|"
     r"so\s+i|that\s+i)\s+|:\s*|-\s*)?"
     r"|(?:a\s+)?new\s+(?:task|todo|to-?do|item|reminder|entry)s?(?:\s+(?:called|named|titled|to|for))?\s*[:\-]?\s*"
     r"|(?:task|todo|to-?do|reminder)\s*[:\-]\s*"
@@ -775,6 +777,14 @@ def _add_intent(payload: str, today: date, bang: bool) -> Intent:
 
 def _add_intent_plain(payload: str, today: date, bang: bool) -> Intent:
     payload = _LIST_TAIL.sub("", payload.strip())
+    # A header before a list: "these three things: a, b and c".
+    payload = re.sub(
+        r"^(?:(?:these|those|the\s+following|following|\d+|two|three|four|five|six|some|a\s+few|few|more|"
+        r"new|other)\s+)*(?:tasks?|things?|items?|todos?|to-?dos?|reminders?|entries|ones)\s*:\s*",
+        "",
+        payload,
+        flags=_I,
+    )
     payload = re.sub(
         r"^(?:(?:a|an|the)\s+)?(?:task|todo|to-?do|item|reminder)\s*(?::|-|to|called|named|titled)\s*",
         "",
