@@ -129,7 +129,9 @@ def versions(wrk: str, pg_bin: str | None) -> dict[str, str]:
     out["wrk"] = (wrk_v.stdout + wrk_v.stderr).split("Copyright")[0].strip().removeprefix("wrk ")
     if pg_bin:
         pg_v = subprocess.run([f"{pg_bin}/postgres", "--version"], capture_output=True, text=True)
-        out["postgresql"] = pg_v.stdout.strip().rsplit(" ", 1)[-1]
+        # "postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)" -> "15.18"
+        found = re.search(r"\(PostgreSQL\) (\S+)", pg_v.stdout)
+        out["postgresql"] = found.group(1) if found else pg_v.stdout.strip()
     git = subprocess.run(
         ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
         capture_output=True,
