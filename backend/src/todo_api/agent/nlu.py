@@ -565,6 +565,17 @@ def _understand(message: str, today: date) -> Intent:
     )
     if not_done:
         return _ref_intent("reopen", not_done.group("ref"))
+    header = re.match(
+        r"^(?P<p>urgent|important|asap|critical|"
+        r"(?:very\s+)?(?:high|low|medium|top)[- ]?(?:priority|prio))\s*[:!\-]+\s*(?P<rest>\S.*)$",
+        text,
+        _I,
+    )
+    if header and not _ADD_START.match(header.group("rest")):
+        text = f"add {header.group('rest')}, {header.group('p')}"
+    elif header:
+        text = f"{header.group('rest')}, {header.group('p')}"
+
     lead = find_due(text, today)
     if lead is not None and lead.start == 0:
         rest = text[lead.end :].lstrip(" ,:;-")
