@@ -325,3 +325,156 @@ def test_backend_rides_out_a_database_outage(
             + "\n".join(ln for ln in srv.log_text().splitlines() if '"INFO"' not in ln)[-4000:]
         )
         assert outage_fails == outage_requests
+
+
+def _pg_processes(pg: PostgresServer) -> list[psutil.Process]:
+    pid = int((pg.datadir / "postmaster.pid").read_text().split()[0])
+    master = psutil.Process(pid)
+    return [master, *master.children(recursive=True)]
+
+
+FREEZE_FOR = 6.0
+PROBE_TIMEOUT = 1.0
+
+
+async def run_freeze(srv: BackendServer, pg: PostgresServer, tokens: list[str]) -> Timeline:
+    """Like run_scenario, but the database hangs instead of going away: every PostgreSQL
+    process is stopped with SIGSTOP (a network partition or a stuck host looks like this)."""
+    tl = Timeline()
+    stop = asyncio.Event()
+    async with httpx.AsyncClient(
+        base_url=srv.url, limits=httpx.Limits(max_connections=16)
+    ) as client:
+
+        async def writer(token: str) -> None:
+            headers = {"Authorization": f"Bearer {token}"}
+            for _ in range(100_000):
+                if stop.is_set():
+                    return
+                title = f"freeze-{uuid.uuid4().hex[:10]}"
+                start = time.monotonic()
+                try:
+                    resp = await client.post(
+                        "/api/tasks", json={"title": title}, headers=headers, timeout=60
+                    )
+                    status = resp.status_code
+                    task_id = resp.json().get("id") if status == 201 else None
+                    error = ""
+                except httpx.HTTPError as exc:
+                    status, task_id, error = 0, None, repr(exc)
+                tl.requests.append(
+                    Req("write", start, time.monotonic(), status, task_id, title, error)
+                )
+                await asyncio.sleep(0.05)
+
+        async def probe(path: str, bucket: list[tuple[float, int]]) -> None:
+            # Like a Kubernetes probe with timeoutSeconds: 1 (no answer in time = failure = 0).
+            now = time.monotonic()
+            try:
+                status = (await client.get(path, timeout=PROBE_TIMEOUT)).status_code
+            except httpx.HTTPError:
+                status = 0
+            bucket.append((now, status))
+
+        async def monitor() -> None:
+            probes: list[asyncio.Task[None]] = []
+            for _ in range(100_000):
+                if stop.is_set():
+                    break
+                probes.append(asyncio.create_task(probe("/health", tl.health)))
+                probes.append(asyncio.create_task(probe("/ready", tl.ready)))
+                await asyncio.sleep(0.25)
+            await asyncio.gather(*probes)
+
+        tasks = [asyncio.create_task(writer(t)) for t in tokens[:WRITERS]]
+        tasks.append(asyncio.create_task(monitor()))
+        try:
+            await asyncio.sleep(2)
+            procs = _pg_processes(pg)
+            frozen = time.monotonic()
+            for p in procs:
+                p.suspend()
+            await asyncio.sleep(FREEZE_FOR)
+            thawed_at = time.monotonic()
+            for p in procs:
+                p.resume()
+            tl.outages.append(Outage("SIGSTOP", frozen, frozen, thawed_at, thawed_at))
+            await asyncio.sleep(READY_UP_WITHIN + 3)
+        finally:
+            for p in _pg_processes(pg):
+                p.resume()
+            stop.set()
+            await asyncio.wait_for(asyncio.gather(*tasks), timeout=90)
+    return tl
+
+
+def test_backend_fails_fast_when_the_database_hangs(
+    own_pg: PostgresServer, secret_values: Secrets
+) -> None:
+    url = own_pg.create_database("freeze")
+    env = backend_env(url, secret_values, DB_TIMEOUT_SECONDS=str(DB_TIMEOUT))
+    with BackendServer(env) as srv:
+        tokens = []
+        with httpx.Client(base_url=srv.url, timeout=30) as c:
+            for _ in range(WRITERS):
+                r = c.post(
+                    "/api/auth/signup",
+                    json={"email": f"f-{uuid.uuid4().hex[:10]}@example.com", "password": "x" * 12},
+                )
+                assert r.status_code == 201, r.text
+                tokens.append(r.json()["access_token"])
+        tl = asyncio.run(run_freeze(srv, own_pg, tokens))
+        assert srv.is_running()
+        o = tl.outages[0]
+        problems = []
+        if any(s != 200 for _, s in tl.health):
+            bad = [(round(t - o.stop_requested, 1), s) for t, s in tl.health if s != 200]
+            problems.append(f"/health failed while the database hung: {bad[:5]}")
+        # Not ready (503, or no answer within the probe timeout) within 3 s of the freeze...
+        first_bad = next((t for t, s in tl.ready if t >= o.stop_requested and s != 200), None)
+        if first_bad is None or first_bad - o.stop_requested > READY_DOWN_WITHIN:
+            problems.append(f"/ready not failing within {READY_DOWN_WITHIN}s of the freeze")
+        # ...never ready while frozen (after those 3 s)...
+        # (probes that could only have been answered before the thaw)
+        frozen_until = o.start_requested - PROBE_TIMEOUT
+        during = [
+            s for t, s in tl.ready if o.stop_requested + READY_DOWN_WITHIN <= t < frozen_until
+        ]
+        if 200 in during:
+            problems.append(f"/ready said 200 while the database was frozen: {during}")
+        # ...and ready again within 5 s of the thaw, for good.
+        after = [(t, s) for t, s in tl.ready if t >= o.started]
+        last_bad = max((t for t, s in after if s != 200), default=o.started)
+        if last_bad - o.started > READY_UP_WITHIN or not after or after[-1][1] != 200:
+            problems.append(f"/ready not back to 200 within {READY_UP_WITHIN}s of the thaw")
+        slow = sorted(
+            round(r.end - r.start, 1) for r in tl.requests if r.end - r.start > HANG_LIMIT
+        )
+        if slow:
+            problems.append(f"{len(slow)} requests hung past {HANG_LIMIT}s: {slow[-5:]}")
+        odd = {r.status for r in tl.requests} - {201, 503}
+        if odd:
+            problems.append(f"unexpected statuses {sorted(odd)}")
+        acked = {r.task_id: r.title for r in tl.requests if r.status == 201}
+        stored: dict[int, str] = {}
+        with httpx.Client(base_url=srv.url, timeout=30) as c:
+            for token in tokens:
+                page = c.get(
+                    "/api/tasks",
+                    params={"limit": 200},
+                    headers={"Authorization": f"Bearer {token}"},
+                ).json()
+                stored.update({t["id"]: t["title"] for t in page["items"]})
+        lost = {i for i, t in acked.items() if stored.get(i) != t}
+        LEDGER.add(ITEM, "requests", len(tl.requests) + 2 * len(tl.ready))
+        LEDGER.add(ITEM, "faults injected", 1)
+        LEDGER.add(ITEM, "data lost", len(lost))
+        LEDGER.set(ITEM, "freeze (SIGSTOP) seconds", FREEZE_FOR)
+        LEDGER.set(
+            ITEM,
+            "freeze: max request latency s",
+            round(max(r.end - r.start for r in tl.requests), 2),
+        )
+        LEDGER.add(ITEM, "errors", len(problems) + len(lost))
+        assert not lost, lost
+        assert not problems, "\n".join(problems) + "\n--- timeline ---\n" + describe(tl)
