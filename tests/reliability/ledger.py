@@ -56,9 +56,12 @@ ITEMS: tuple[Item, ...] = (
         4,
         "test_db_outage",
         "Database outage",
-        "PostgreSQL is stopped under steady load and started again: /health stays 200, /ready "
-        "turns 503 within 3 s and back to 200 within 5 s, requests during the outage fail fast "
-        "with 503, every acknowledged write survives, the backend process is never restarted.",
+        "PostgreSQL is stopped under steady load (pg_ctl stop -m fast, then -m immediate) and "
+        "started again on the same port and data directory, and separately frozen (SIGSTOP of "
+        "every PostgreSQL process, like a network partition): /health stays 200, /ready fails "
+        "within 3 s and is 200 again within 5 s, requests during the outage fail fast with 503 "
+        "(none past DB_TIMEOUT_SECONDS + 3 s), every acknowledged write survives, the backend "
+        "process is never restarted.",
     ),
     Item(
         5,
@@ -215,8 +218,10 @@ RELATED = [
     "suite: `tests/containers/` (`make test-containers`).",
     "- Kubernetes manifests and rendered Helm charts are validated against the Kubernetes OpenAPI "
     "schemas and the project's policy (`tests/deploy/`).",
-    "- The 10-minute soak: `uv run --project backend --frozen python scripts/soak.py "
-    "--duration 600` (same load and bounds as item 8, longer).",
+    "- The 10-minute soak: `make soak` (`uv run --project backend --frozen python "
+    "scripts/soak.py --duration 600`; same load and bounds as item 8, longer).",
+    "- In-process provider tests (500/429/timeout/bad tool calls/step limit) are in "
+    "`backend/tests/agent/test_llm_provider.py`; item 5 adds the system-level view.",
 ]
 
 
