@@ -72,6 +72,7 @@ def main() -> int:
         help="hide call-tree frames under this share of the total",
     )
     args = p.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind: stop servers, PostgreSQL
     wrk = shutil.which("wrk")
     assert wrk, "apt-get install wrk"
     pg_bin = bench.find_pg_bin()

@@ -339,7 +339,7 @@ def start_server(
     server = Server(name, port, proc, log_path)
     try:
         server.wait_healthy()
-    except Exception:
+    except BaseException:  # also SystemExit from SIGTERM and KeyboardInterrupt
         server.stop()
         raise
     return server
@@ -854,6 +854,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    # SIGTERM (CI timeouts, `kill`) unwinds like Ctrl-C, so the finally blocks stop the servers
+    # and the throwaway PostgreSQL.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     selected = args.scenarios.split(",")
     for name in list(SCENARIOS):
         if name not in selected:
