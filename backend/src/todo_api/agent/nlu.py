@@ -84,7 +84,7 @@ _LEADING_FILLERS = [
         r"^(?:hey|hi|hello|yo|hiya|ok|okay|k|so|um+|uh+|well|oh|alright|all right|right|please|pls|"
         r"plz|kindly|assistant|bot|buddy|mate|dear|now|and|also|then|great|thanks|thank you|cool|"
         r"actually|wait|sorry|oops|hmm+|in\s+fact|oh\s+and|"
-        r"good\s+(?:morning|afternoon|evening))\b[\s,!.:;-]*(?=\S)",
+        r"good\s+(?:morning|afternoon|evening))\b(?:\s+there\b)?[\s,!.:;-]*(?=\S)",
         _I,
     ),
     re.compile(
