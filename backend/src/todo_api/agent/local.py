@@ -387,6 +387,16 @@ class LocalAgent:
         return " ".join(r.message for r in results)
 
     async def _update(self, log: ActionLog, intent: Intent) -> str:
+        if intent.new_title and len(intent.alternatives) > 1:
+            tasks = list(await log.tools.tasks())
+            best = max(
+                intent.alternatives,
+                key=lambda alt: max((score(alt[0], t.title) for t in tasks), default=0.0),
+            )
+            if max((score(best[0], t.title) for t in tasks), default=0.0) > max(
+                (score(intent.ref, t.title) for t in tasks), default=0.0
+            ):
+                intent.ref, intent.new_title = best
         args: dict[str, Any] = {"task": intent.ref}
         if intent.new_title:
             args["title"] = intent.new_title

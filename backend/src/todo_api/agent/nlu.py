@@ -67,6 +67,8 @@ class Intent:
     new_description: str | None = None
     # an add without an add verb ("buy milk tomorrow"): an existing task of that title is edited
     implicit: bool = False
+    # other (ref, new title) readings of an ambiguous rename
+    alternatives: list[tuple[str, str]] = field(default_factory=list)
 
 
 # --- normalisation -------------------------------------------------------------------------
@@ -903,7 +905,15 @@ def _update_intent(text: str, verb: str, rest: str, today: date) -> Intent | Non
             or rename.group("new3")
             or rename.group("new4")
         )
-        return Intent("update", ref=strip_ref(ref or ""), new_title=tidy(new.strip("\"'")))
+        intent = Intent("update", ref=strip_ref(ref or ""), new_title=tidy(new.strip("\"'")))
+        # "rename go to gym to go to the gym": every " to " is a possible split; the agent keeps
+        # the one whose left side names an existing task.
+        whole = f"{ref} to {new}"
+        for split in re.finditer(r"\s+(?:to|into|as)\s+", whole, _I):
+            left, right = whole[: split.start()], whole[split.end() :]
+            if left.strip() and right.strip():
+                intent.alternatives.append((strip_ref(left), tidy(right.strip("\"'"))))
+        return intent
     verb = verb.lower()
     priority: str | None = None
     if re.match(r"prioriti[sz]e|escalate|raise|upgrade", verb):
