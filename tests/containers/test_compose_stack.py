@@ -104,6 +104,18 @@ def test_compose_config_is_valid(compose: list[str], tmp_path: Any) -> None:
     assert "healthcheck" in services["db"]
 
 
+def test_neon_override_requires_and_uses_database_url(compose: list[str], tmp_path: Any) -> None:
+    files = ["-f", str(COMPOSE_FILE), "-f", str(dt.ROOT / "compose.neon.yaml")]
+    missing = dt.run([*compose, *files, "config", "-q"], env=_compose_env(), check=False)
+    assert missing.returncode != 0
+    assert "set DATABASE_URL to the Neon connection string" in missing.stdout + missing.stderr
+    neon = "postgresql://app:pw@ep-test-123.eu-central-1.aws.neon.tech/tododb?sslmode=require"
+    out = dt.run([*compose, *files, "config"], env=_compose_env(DATABASE_URL=neon), cwd=tmp_path)
+    services = yaml.safe_load(out.stdout)["services"]
+    assert services["migrate"]["environment"]["DATABASE_URL"] == neon
+    assert services["backend"]["environment"]["DATABASE_URL"] == neon
+
+
 @pytest.fixture(scope="module")
 def stack(
     compose: list[str], backend_image: dt.ImageSpec, frontend_image: dt.ImageSpec
