@@ -8,6 +8,7 @@ document's structure (sections, order, figure names) is fixed; only the measured
 
 from __future__ import annotations
 
+import os
 import platform
 import time
 from dataclasses import dataclass, field
@@ -166,7 +167,9 @@ def render(ledger: Ledger, duration: float) -> str:
         "     next run overwrites it. Structure is fixed; values are this run's measurements. -->",
         "",
         f"- Generated: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
-        f"- Machine: {platform.system()} {platform.machine()}, Python {platform.python_version()}",
+        f"- Machine: {platform.system()} {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()} (load average at the end: "
+        f"{os.getloadavg()[0]:.1f}; the machine may be shared, so durations vary)",
         f"- Suite duration: {duration:.0f} s",
         "- Command: `make test-reliability` "
         "(`uv run --project backend --frozen pytest tests/reliability`)",
