@@ -15,7 +15,7 @@ Any suite may use it (reliability, soak, benchmarks, end-to-end):
 - The process runs in a fresh temporary working directory, so a stray backend/.env or ./todo.db
   is never picked up.
 - `start()` waits (bounded) for GET /health == 200 and raises `ServerError` with the log tail if
-  the process exits or does not come up in time.
+  the process exits or does not come up in time; `wait_for("/ready")` waits for another path.
 - `stop()` sends SIGTERM (graceful shutdown), waits, then SIGKILLs the process group if needed.
   `returncode` tells how it ended.
 """
@@ -155,6 +155,18 @@ class BackendServer:
             time.sleep(0.1)
         self.stop()
         raise ServerError(f"todo-api not healthy after {timeout}s ({last}):\n{self._tail()}")
+
+    def wait_for(self, path: str, status: int = 200, timeout: float = 30.0) -> bool:
+        """Poll GET `path` until it answers `status` (e.g. "/ready", 200); False on timeout."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.is_running():
+            try:
+                if httpx.get(self.url + path, timeout=2.0).status_code == status:
+                    return True
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        return False
 
     def stop(self, timeout: float = 15.0) -> int | None:
         """SIGTERM, wait up to `timeout`, then SIGKILL the process group. Returns the exit code."""
