@@ -110,9 +110,12 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def database_error(_: Request, exc: Exception) -> JSONResponse:
         # Input the validators let through but the database refuses is the client's problem;
         # everything else (connection refused, pool or statement timeout) is a short outage.
-        if isinstance(exc, IntegrityError):
+        # asyncpg's errors mostly reach us as a plain DBAPIError: its SQLSTATE class tells
+        # bad data (22: e.g. U+0000 in text, out of range) and conflicts (23) from outages.
+        sqlstate = str(getattr(getattr(exc, "orig", None), "sqlstate", None) or "")
+        if isinstance(exc, IntegrityError) or sqlstate.startswith("23"):
             return JSONResponse({"detail": "Conflicts with existing data"}, status_code=409)
-        if isinstance(exc, DataError):
+        if isinstance(exc, DataError) or sqlstate.startswith("22"):
             return JSONResponse({"detail": "Value out of range"}, status_code=422)
         log.warning("database unavailable: %s", type(exc).__name__)
         return JSONResponse(
