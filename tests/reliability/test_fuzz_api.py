@@ -29,6 +29,7 @@ from schemathesis.specs.openapi.checks import (
 
 from testsupport.pg import PostgresServer
 from testsupport.server import BackendServer
+from testsupport.tools import free_port
 
 from .conftest import Secrets, backend_env, db_url_with_password, signup
 from .ledger import LEDGER
@@ -446,3 +447,55 @@ def test_mcp_tools_survive_arbitrary_arguments(fuzz_backend: BackendServer) -> N
     LEDGER.set(ITEM, "MCP tools fuzzed", len(tools))
     LEDGER.add(ITEM, "errors", len(problems))
     assert not problems, "\n".join(problems)
+
+
+async def test_database_refusing_data_is_a_4xx_not_an_outage(pg_server: PostgresServer) -> None:
+    """Defence in depth behind the validators: real errors from PostgreSQL for bad data (SQLSTATE
+    class 22) and conflicts (23) map to 422/409 in the app's handler, while a refused connection
+    stays a 503. (U+0000 in text used to reach PostgreSQL and come back as '503 Database
+    unavailable'; the validators now stop it first.)"""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from todo_api.core.config import load_settings
+    from todo_api.main import create_app
+
+    url = pg_server.create_database(f"dataerr_{uuid.uuid4().hex[:8]}")
+    app = create_app(load_settings(database_url=url, app_env="test"))
+    handler = app.exception_handlers[DBAPIError]
+    engine = app.state.engine
+    cases: list[tuple[str, dict[str, Any], int]] = [
+        ("SELECT CAST(:v AS text)", {"v": "a\x00b"}, 422),  # 22021, the U+0000 bug
+        ("SELECT 1 / 0", {}, 422),  # 22012 division_by_zero
+        ("SELECT 2147483647::int + 1", {}, 422),  # 22003 numeric_value_out_of_range
+        ("SELECT 'x'::date", {}, 422),  # 22007 invalid_datetime_format
+        ("INSERT INTO u VALUES (1)", {}, 409),  # 23505 unique_violation
+    ]
+    seen: dict[str, tuple[int, int]] = {}
+    try:
+        async with engine.connect() as conn:
+            for sql, params, expected in cases:
+                await conn.execute(text("CREATE TEMP TABLE IF NOT EXISTS u (k int UNIQUE)"))
+                await conn.execute(text("INSERT INTO u VALUES (1) ON CONFLICT DO NOTHING"))
+                try:
+                    await conn.execute(text(sql), params)
+                except DBAPIError as exc:
+                    await conn.rollback()
+                    seen[sql] = ((await handler(None, exc)).status_code, expected)
+                else:
+                    raise AssertionError(f"{sql} did not fail")
+    finally:
+        await engine.dispose()
+    closed = create_app(
+        load_settings(database_url=f"postgresql://u:p@127.0.0.1:{free_port()}/x", app_env="test")
+    )
+    try:
+        async with closed.state.engine.connect():
+            raise AssertionError("connected to a closed port")
+    except (DBAPIError, OSError) as exc:
+        seen["connection refused"] = ((await handler(None, exc)).status_code, 503)
+    finally:
+        await closed.state.engine.dispose()
+    LEDGER.add(ITEM, "faults injected", len(seen))
+    wrong = {k: v for k, v in seen.items() if v[0] != v[1]}
+    assert not wrong, wrong
