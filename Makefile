@@ -33,8 +33,8 @@ run: setup ## run backend + frontend on embedded defaults (SQLite, offline `loca
 	@UV="$(UV)" ./scripts/dev.sh
 
 .PHONY: test
-test: setup ## run every test suite (what CI runs)
-	@$(MAKE) --no-print-directory $(TEST_TARGETS)
+test: setup ## run every test suite (what CI runs); -k: one failing suite does not hide the others
+	@$(MAKE) -k --no-print-directory $(TEST_TARGETS)
 
 .PHONY: lint
 lint: setup ## ruff lint + format check on all Python
