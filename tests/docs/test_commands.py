@@ -23,6 +23,22 @@ CHART = "deploy/helm/todo-chatbot"
 OFFLINE = re.compile(r"^(helm (lint|template)|kubectl kustomize)\s")
 
 
+@pytest.fixture(scope="module", autouse=True)
+def umbrella_dependencies() -> None:
+    """The first step docs/HELM.md shows: package the file:// subcharts (offline) into charts/,
+    which git ignores, so a fresh clone renders the umbrella chart the way a newcomer's does."""
+    helm = require_tool("helm")
+    res = subprocess.run(
+        [helm, "dependency", "build", CHART],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert res.returncode == 0, res.stderr
+
+
 def code_lines(doc: docscheck.Doc) -> list[str]:
     """Shell lines of the fenced blocks (continuations joined, comments dropped) + inline spans."""
     out = []
