@@ -51,7 +51,7 @@ _ROOT_FILES = {
     ".ci/run",
 }
 _PATH_RE = re.compile(r"^(?:\./)?(?:" + "|".join(_TOP_DIRS) + r")/[\w.@\[\]/*:-]*$")
-_PLACEHOLDER = re.compile(r"[<>$%{}…]|\.\.\.")
+PLACEHOLDER = re.compile(r"[<>$%{}…]|\.\.\.")
 _SCRIPT_RE = re.compile(
     r"(?:^|(?<=[\s;&|(`]))(?:\./)?((?:scripts|deploy/kagent)/[\w.-]+\.(?:sh|py))"
     r"((?:[ \t]+[^\s;&|#`]+)*)"
@@ -121,7 +121,7 @@ def path_tokens(code: str) -> list[str]:
         kubectl = "kubectl" in line
         for raw in re.split(r"[\s\"'=,()\[\]]+", line):
             token = raw.strip().rstrip(".,;:)").removeprefix("./")
-            if not token or _PLACEHOLDER.search(token) or token.startswith("file://"):
+            if not token or PLACEHOLDER.search(token) or token.startswith("file://"):
                 continue
             if kubectl and re.fullmatch(r"deploy/[\w-]+", token):
                 continue  # kubectl's short form of deployment/NAME, not the deploy/ folder
@@ -190,7 +190,7 @@ def make_invocations(code: str) -> list[str]:
                 break
             if word.startswith("-") or "=" in word:
                 continue
-            if _PLACEHOLDER.search(word) or not re.match(r"^[\w.-]+$", word):
+            if PLACEHOLDER.search(word) or not re.match(r"^[\w.-]+$", word):
                 break
             out.append(word)
     return out
@@ -236,7 +236,7 @@ def script_problem(call: ScriptCall) -> str | None:
             flag = arg.split("=")[0]
             if not re.search(re.escape(flag) + r"\b", text):
                 return f"{call.script} {arg}: the script has no {flag} option"
-        elif i == 0 and not _PLACEHOLDER.search(arg) and "/" not in arg and arg != "\\":
+        elif i == 0 and not PLACEHOLDER.search(arg) and "/" not in arg and arg != "\\":
             subs = script_subcommands(path)
             if subs is None:
                 continue

@@ -343,6 +343,54 @@ def test_kubernetes_configmaps_use_documented_variables(docs: dict[str, docschec
                 assert not unknown, f"{overlay}: ConfigMap {obj['metadata']['name']}: {unknown}"
 
 
+# ------------------------------------------------------------------------- error messages
+def actual_config_errors() -> set[str]:
+    """The one-line errors the backend prints for the bad settings the guides discuss."""
+    from todo_api.core.config import ConfigError, load_settings
+
+    bad: list[dict[str, object]] = [
+        {"database_url": "mysql://x/y"},
+        {"database_url": "postgresql://u:p@/db"},
+        {"database_url": "postgresql://u:p@h/db?sslmode=requir"},
+        {"app_env": "production", "auth_secret": "short"},
+        {"llm_provider": "groq", "groq_api_key": "", "llm_api_key": ""},
+        {"llm_provider": "openai", "openai_api_key": "", "llm_api_key": ""},
+        {"llm_provider": "openai-compatible", "llm_base_url": ""},
+    ]
+    out = set()
+    for overrides in bad:
+        with pytest.raises(ConfigError) as err:
+            load_settings(**overrides)
+        out.add(f"configuration error: {err.value}")
+    return out
+
+
+def test_documented_error_messages_are_the_real_ones(docs: dict[str, docscheck.Doc]) -> None:
+    actual = actual_config_errors()
+    llm_source = (REPO / "backend/src/todo_api/agent/llm.py").read_text(encoding="utf-8")
+    provider = [
+        re.compile(re.escape(m).replace(re.escape("{exc.status_code}"), r"\d+") + "$")
+        for m in re.findall(r'"(The AI provider [^"]+)"', llm_source)
+    ]
+    assert provider, "llm.py has no provider failure messages?"
+    problems, checked = [], 0
+    for guide, doc in docs.items():
+        for span in re.findall(r"`([^`]+)`", doc.prose):
+            message = " ".join(span.split())
+            if message.startswith("configuration error: ") and not docscheck.PLACEHOLDER.search(
+                message
+            ):
+                checked += 1
+                if message not in actual:
+                    problems.append(f"{guide}: {message}")
+        for quoted in re.findall(r'"(The AI provider [^"]+)"', doc.prose):
+            checked += 1
+            if not any(p.match(quoted) for p in provider):
+                problems.append(f"{guide}: {quoted}")
+    assert checked >= 8, f"only {checked} error messages found in the guides"
+    assert not problems, "messages the code does not print:\n" + "\n".join(problems)
+
+
 # ------------------------------------------------------------------------- the brief's table
 PHASE4_IDS = [f"PHASE4-{n:03d}" for n in range(1, 36)]
 
