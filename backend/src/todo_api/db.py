@@ -26,7 +26,8 @@ from todo_api.core.config import Settings
 PING_IF_IDLE_SECONDS = 5.0
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
+def create_engine(settings: Settings, statement_timeout: float | None = None) -> AsyncEngine:
+    """`statement_timeout` defaults to DB_TIMEOUT_SECONDS (serving); migrations pass more."""
     kwargs: dict[str, Any] = {}
     if settings.is_sqlite:
         kwargs["connect_args"] = {"timeout": settings.db_timeout_seconds}
@@ -41,7 +42,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
                 # partitioned or frozen server) instead of holding the request: 503 after
                 # DB_TIMEOUT_SECONDS. The app's queries take milliseconds.
                 "timeout": settings.db_timeout_seconds,
-                "command_timeout": settings.db_timeout_seconds,
+                "command_timeout": statement_timeout or settings.db_timeout_seconds,
                 "server_settings": {"application_name": "todo-api"},
             },
         )

@@ -12,6 +12,7 @@ from todo_api.db import create_engine
 from todo_api.models import Base
 
 target_metadata = Base.metadata
+MIGRATION_STATEMENT_TIMEOUT_SECONDS = 600.0
 
 
 def _run(connection: Connection) -> None:
@@ -27,10 +28,12 @@ def _run(connection: Connection) -> None:
 
 async def _run_async() -> None:
     url = context.config.attributes.get("database_url")
-    settings = (
-        get_settings() if url is None else get_settings().model_copy(update={"database_url": url})
-    )
-    engine = create_engine(settings)
+    # The app's DB_TIMEOUT_SECONDS also caps each statement (fail fast while serving requests);
+    # schema changes on a big table legitimately take longer, so migrations get minutes.
+    settings = get_settings()
+    if url is not None:
+        settings = settings.model_copy(update={"database_url": url})
+    engine = create_engine(settings, statement_timeout=MIGRATION_STATEMENT_TIMEOUT_SECONDS)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run)
