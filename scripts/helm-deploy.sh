@@ -42,21 +42,9 @@ KUBECTL_BIN=${KUBECTL:-kubectl}
 MINIKUBE_BIN=${MINIKUBE:-minikube}
 DOCKER_BIN=${DOCKER:-docker}
 
-STEP=0
-HINT=""
 TMPDIR_HELM=""
-step() {  # TITLE HINT: announce a step and what to check if it fails
-  STEP=$((STEP + 1)); HINT=$2
-  printf '\n==> [%d] %s\n' "$STEP" "$1"
-}
-info() { printf '    %s\n' "$*"; }
-die() { printf '\nERROR: %s\n' "$*" >&2; exit 1; }
-on_error() {
-  local rc=$?
-  printf '\nFAILED (exit %s) in step %s: %s\n' "$rc" "$STEP" "$BASH_COMMAND" >&2
-  [ -z "$HINT" ] || printf 'Check: %s\n' "$HINT" >&2
-  exit "$rc"
-}
+# shellcheck source-path=SCRIPTDIR source=lib/steps.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/steps.sh"
 cleanup() { [ -z "$TMPDIR_HELM" ] || rm -rf "$TMPDIR_HELM"; }
 trap on_error ERR
 trap cleanup EXIT

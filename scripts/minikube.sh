@@ -35,20 +35,8 @@ KUBECTL_BIN=${KUBECTL:-kubectl}
 DOCKER_BIN=${DOCKER:-docker}
 APP_LABEL=app.kubernetes.io/part-of=todo-chatbot
 
-STEP=0
-HINT=""
-step() {  # TITLE HINT: announce a step and what to check if it fails
-  STEP=$((STEP + 1)); HINT=$2
-  printf '\n==> [%d] %s\n' "$STEP" "$1"
-}
-info() { printf '    %s\n' "$*"; }
-die() { printf '\nERROR: %s\n' "$*" >&2; exit 1; }
-on_error() {
-  local rc=$?
-  printf '\nFAILED (exit %s) in step %s: %s\n' "$rc" "$STEP" "$BASH_COMMAND" >&2
-  [ -z "$HINT" ] || printf 'Check: %s\n' "$HINT" >&2
-  exit "$rc"
-}
+# shellcheck source-path=SCRIPTDIR source=lib/steps.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/steps.sh"
 trap on_error ERR
 usage() { sed -n '2,/^set -E/{/^set -E/d;s/^# \{0,1\}//;p}' "$0"; }
 

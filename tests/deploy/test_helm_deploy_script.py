@@ -46,6 +46,7 @@ def sandbox(tmp_path: Path) -> Path:
     root = tmp_path / "repo"
     (root / "scripts").mkdir(parents=True)
     shutil.copy2(SCRIPT, root / "scripts" / "helm-deploy.sh")
+    shutil.copytree(SCRIPT.parent / "lib", root / "scripts" / "lib")  # the sourced step helpers
     shutil.copytree(
         REPO / "deploy" / "helm", root / "deploy" / "helm", ignore=shutil.ignore_patterns("*.tgz")
     )
