@@ -5,6 +5,7 @@ Importable from any test module in tests/deploy (`import deploytools`), like `po
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -59,3 +60,18 @@ def container(obj: policy.Obj, name: str) -> policy.Obj:
     assert len(hits) == 1, f"{policy.ident(obj)} has no container {name}"
     found: policy.Obj = hits[0]
     return found
+
+
+def run_script(
+    args: list[str], env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run a deploy script with only PATH, HOME and `env`: no developer settings leak in."""
+    base = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp")}
+    return subprocess.run(
+        args,
+        env={**base, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

@@ -16,6 +16,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import policy  # tests/deploy's shared policy module
+from deploytools import run_script
 
 from testsupport.tools import require_tool
 
@@ -28,15 +29,7 @@ AUTH = 'CHANGE_ME-auth-"quoted"-\\slash-0123456789abcdef'
 def run(
     args: list[str], env: dict[str, str] | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
-    base = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp")}
-    return subprocess.run(
-        args,
-        env={**base, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    return run_script(args, env, timeout)  # helm renders need the longer default
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import deploytools
 import policy
 import pytest
 from deploytools import REPO, find
+from deploytools import run_script as run
 
 from testsupport.tools import free_port, require_tool
 
@@ -21,20 +22,6 @@ SECRET_SH = REPO / "scripts" / "k8s-secret.sh"
 MINIKUBE_SH = REPO / "scripts" / "minikube.sh"
 FAKE_GROQ = "gsk_" + "Zq7" * 12  # shaped like a key, not one
 STRONG_AUTH = "d1f0c3b2a5948776655443322110ffeeddccbbaa99887766"
-
-
-def run(
-    args: list[str], env: dict[str, str] | None = None, timeout: float = 60
-) -> subprocess.CompletedProcess[str]:
-    base = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp")}
-    return subprocess.run(
-        args,
-        env={**base, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
 
 
 def decoded(secret: policy.Obj) -> dict[str, str]:
