@@ -21,6 +21,7 @@ from todo_api.api.routes import auth, chat, health, tasks
 from todo_api.core.config import Settings, get_settings
 from todo_api.core.logging import configure_logging
 from todo_api.core.ratelimit import RateLimited, RateLimiter
+from todo_api.core.security import TokenVerifier
 from todo_api.db import create_engine, create_read_sessionmaker, create_sessionmaker
 from todo_api.mcp_server import McpApp
 from todo_api.services.errors import ServiceError
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.read_sessionmaker = create_read_sessionmaker(engine)  # GET requests
     app.state.limiter = RateLimiter()
+    app.state.tokens = TokenVerifier(settings.auth_secret.get_secret_value())
     app.state.agent = build_agent(settings)
     mcp_app = McpApp(settings, app.state.sessionmaker)
 

@@ -22,6 +22,7 @@ from todo_api import __version__
 from todo_api.agent.tools import TOOL_NAMES, TOOL_SPECS, ToolBox
 from todo_api.api.deps import authenticate_token
 from todo_api.core.config import Settings
+from todo_api.core.security import TokenVerifier
 from todo_api.services.errors import Unauthorized
 
 USER_SCOPE_KEY = "todo_api.user_id"
@@ -53,7 +54,7 @@ def create_mcp_server(sessionmaker: async_sessionmaker[AsyncSession]) -> Server[
             )
         async with sessionmaker() as session:
             box = ToolBox(session, user_id, datetime.now(UTC).date())
-            result = await box.call(params.name, dict(params.arguments or {}))
+            result = await box.call(params.name, dict(params.arguments or {}))  # commits
         payload = {"ok": result.ok, "message": result.message, **result.data}
         return types.CallToolResult(
             content=[types.TextContent(text=result.message)],
@@ -81,6 +82,7 @@ class McpApp:
 
     def __init__(self, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self.settings = settings
+        self.tokens = TokenVerifier(settings.auth_secret.get_secret_value())
         self.sessionmaker = sessionmaker
         self.server = create_mcp_server(sessionmaker)
         self.manager = StreamableHTTPSessionManager(
@@ -99,7 +101,7 @@ class McpApp:
             return
         try:
             async with self.sessionmaker() as session:
-                user_id = await authenticate_token(session, self.settings, token.strip())
+                user_id = await authenticate_token(session, self.tokens, token.strip())
         except Unauthorized as exc:
             await _unauthorized(send, exc.detail)
             return

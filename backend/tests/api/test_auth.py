@@ -94,6 +94,39 @@ async def test_deleted_account_token_stops_working(
     assert relogin.status_code == 401
 
 
+async def test_deleted_account_gets_401_on_every_route(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    """Requests do not look the account up front; each route must still tell a deleted account
+    (401) from a miss (404), an empty list or a refused insert."""
+    victim = await make_user()
+    task = (
+        await client.post("/api/tasks", json={"title": "doomed"}, headers=victim.headers)
+    ).json()
+    chat = await client.post("/api/chat", json={"message": "add milk"}, headers=victim.headers)
+    conversation_id = chat.json()["conversation_id"]
+    assert (await client.delete("/api/auth/me", headers=victim.headers)).status_code == 204
+    for method, path, body in [
+        ("GET", "/api/tasks", None),
+        ("GET", "/api/tasks?status=completed&q=x&offset=10", None),
+        ("POST", "/api/tasks", {"title": "ghost"}),
+        ("GET", f"/api/tasks/{task['id']}", None),
+        ("PATCH", f"/api/tasks/{task['id']}", {"completed": True}),
+        ("PATCH", f"/api/tasks/{task['id']}", {}),
+        ("POST", f"/api/tasks/{task['id']}/complete", None),
+        ("DELETE", f"/api/tasks/{task['id']}", None),
+        ("POST", "/api/chat", {"message": "add ghost"}),
+        ("POST", "/api/chat", {"message": "what's left?", "conversation_id": conversation_id}),
+        ("GET", "/api/conversations", None),
+        ("GET", f"/api/conversations/{conversation_id}/messages", None),
+        ("GET", "/api/auth/me", None),
+        ("DELETE", "/api/auth/me", None),
+    ]:
+        resp = await client.request(method, path, json=body, headers=victim.headers)
+        assert resp.status_code == 401, f"{method} {path} -> {resp.status_code} {resp.text}"
+        assert resp.json() == {"detail": "Invalid or expired token"}
+
+
 async def test_failed_logins_are_rate_limited(sqlite_url: str) -> None:
     app = create_app(make_settings(sqlite_url, login_rate_limit="3/minute"))
     transport = httpx.ASGITransport(app=app)

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from testsupport.app import UserCtx
+from todo_api.schemas import TaskOut, TaskPage
 
 MakeUser = Callable[[], Awaitable[UserCtx]]
 
@@ -89,6 +90,44 @@ async def test_patch_changes_only_given_fields(client: httpx.AsyncClient, user: 
         f"/api/tasks/{task['id']}", json={"due_date": None}, headers=user.headers
     )
     assert cleared.json()["due_date"] is None
+
+
+async def test_patch_every_field_round_trips(client: httpx.AsyncClient, user: UserCtx) -> None:
+    task = await _create(client, user, title="plain", tags=["a"])
+    change = {
+        "title": "rich",
+        "description": "now with words",
+        "priority": "high",
+        "due_date": "2027-01-31",
+        "tags": ["x", "y", "x"],
+        "completed": True,
+    }
+    resp = await client.patch(f"/api/tasks/{task['id']}", json=change, headers=user.headers)
+    assert resp.status_code == 200, resp.text
+    stored = (await client.get(f"/api/tasks/{task['id']}", headers=user.headers)).json()
+    assert stored == resp.json()
+    assert {k: stored[k] for k in change} == {**change, "tags": ["x", "y"]}
+    assert stored["created_at"] == task["created_at"] and stored["updated_at"] > task["updated_at"]
+
+
+async def test_bodies_match_the_documented_schemas(
+    client: httpx.AsyncClient, user: UserCtx
+) -> None:
+    """The task routes encode their JSON themselves (orjson, api/responses.py); it must be what
+    their `response_model` promises, exactly as pydantic would have written it."""
+    task = await _create(client, user, title="typed", due_date="2026-12-01", tags=["t"])
+    page = (await client.get("/api/tasks", headers=user.headers)).json()
+    assert TaskPage.model_validate(page).model_dump(mode="json") == page
+    for resp in [
+        await client.get(f"/api/tasks/{task['id']}", headers=user.headers),
+        await client.patch(
+            f"/api/tasks/{task['id']}", json={"completed": True}, headers=user.headers
+        ),
+        await client.post(f"/api/tasks/{task['id']}/complete", headers=user.headers),
+    ]:
+        body = resp.json()
+        assert TaskOut.model_validate(body).model_dump(mode="json") == body
+        assert resp.headers["content-type"] == "application/json"
 
 
 @pytest.mark.parametrize("body", [{"title": None}, {"completed": None}, {"title": ""}, {"x": 1}])

@@ -21,10 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from todo_api.agent.dates import find_due
 from todo_api.agent.matching import Resolution, parse_id, resolve
 from todo_api.core.metrics import CHAT_TOOL_CALLS
-from todo_api.models import Task
 from todo_api.schemas import Priority, TaskCreate, TaskOut, TaskUpdate
 from todo_api.services import tasks as task_service
 from todo_api.services.errors import NotFound
+from todo_api.services.tasks import TaskRow
 
 log = logging.getLogger("todo_api.agent")
 
@@ -192,11 +192,11 @@ class ToolResult:
         return json.dumps({"ok": self.ok, "message": self.message, **self.data}, default=str)
 
 
-def task_json(task: Task) -> dict[str, Any]:
+def task_json(task: TaskRow) -> dict[str, Any]:
     return TaskOut.model_validate(task).model_dump(mode="json", exclude={"created_at", "tags"})
 
 
-def describe(task: Task, today: date | None = None) -> str:
+def describe(task: TaskRow, today: date | None = None) -> str:
     """One readable line: `#12 buy milk (high priority, due Thu 2026-11-26, done)`."""
     details: list[str] = []
     if task.priority != "medium":
@@ -212,7 +212,7 @@ def describe(task: Task, today: date | None = None) -> str:
     return f"#{task.id} {task.title}{suffix}"
 
 
-def quoted(task: Task) -> str:
+def quoted(task: TaskRow) -> str:
     return f"'{task.title}' (#{task.id})"
 
 
@@ -295,6 +295,9 @@ class ToolBox:
                     result = await handler(args)
                 except ValueError as exc:
                     result = ToolResult(False, str(exc), {"error": "invalid_arguments"})
+                # Each tool call is a unit of work: commit it now, so an agent that waits on
+                # its provider between calls holds no transaction (nor pooled connection).
+                await self.session.commit()
         CHAT_TOOL_CALLS.labels(
             tool=name if name in TOOL_NAMES else "unknown", ok=str(result.ok).lower()
         ).inc()
@@ -302,7 +305,7 @@ class ToolBox:
 
     # -- lookups --
 
-    async def tasks(self, completed: bool | None = None) -> Sequence[Task]:
+    async def tasks(self, completed: bool | None = None) -> Sequence[TaskRow]:
         return await task_service.all_tasks(self.session, self.user_id, completed=completed)
 
     async def resolve(
@@ -357,7 +360,7 @@ class ToolBox:
             True, message, {"count": len(rows), "tasks": [task_json(t) for t in shown]}
         )
 
-    def _due_matches(self, task: Task, due: str) -> bool:
+    def _due_matches(self, task: TaskRow, due: str) -> bool:
         if due == "any":
             return True
         if due == "none":
@@ -376,7 +379,7 @@ class ToolBox:
         self,
         ref: str,
         prefer: Literal["pending", "completed"] | None,
-        action: Callable[[Task], Awaitable[ToolResult]],
+        action: Callable[[TaskRow], Awaitable[ToolResult]],
     ) -> ToolResult:
         res = await self.resolve(ref, prefer)
         if res.kind == "ambiguous":
@@ -386,7 +389,7 @@ class ToolBox:
         return await action(res.task)
 
     async def complete_task(self, args: TaskRefArgs) -> ToolResult:
-        async def act(task: Task) -> ToolResult:
+        async def act(task: TaskRow) -> ToolResult:
             if task.completed:
                 return ToolResult(
                     True, f"{quoted(task)} was already done.", {"task": task_json(task)}
@@ -397,7 +400,7 @@ class ToolBox:
         return await self._with_task(args.task, "pending", act)
 
     async def reopen_task(self, args: TaskRefArgs) -> ToolResult:
-        async def act(task: Task) -> ToolResult:
+        async def act(task: TaskRow) -> ToolResult:
             if not task.completed:
                 return ToolResult(
                     True, f"{quoted(task)} is already open.", {"task": task_json(task)}
@@ -408,7 +411,7 @@ class ToolBox:
         return await self._with_task(args.task, "completed", act)
 
     async def delete_task(self, args: TaskRefArgs) -> ToolResult:
-        async def act(task: Task) -> ToolResult:
+        async def act(task: TaskRow) -> ToolResult:
             data = task_json(task)
             await task_service.delete_task(self.session, self.user_id, task.id)
             return ToolResult(True, f"Deleted '{data['title']}' (#{data['id']}).", {"task": data})
@@ -437,7 +440,7 @@ class ToolBox:
                 {"error": "invalid_arguments"},
             )
 
-        async def act(task: Task) -> ToolResult:
+        async def act(task: TaskRow) -> ToolResult:
             before = task.title
             task = await task_service.update_task(
                 self.session, self.user_id, task.id, TaskUpdate(**changes)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from todo_api.core.config import Settings
 from todo_api.core.ratelimit import RateLimiter
-from todo_api.core.security import InvalidToken, decode_access_token
+from todo_api.core.security import InvalidToken, TokenVerifier
 from todo_api.services import users
 from todo_api.services.errors import Unauthorized
 
@@ -44,25 +44,31 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 LimiterDep = Annotated[RateLimiter, Depends(get_limiter)]
 
 
-async def authenticate_token(session: AsyncSession, settings: Settings, token: str) -> int:
-    """The user id behind a bearer token, checked against the database (deleted users fail)."""
+def _token_user_id(verifier: TokenVerifier, token: str) -> int:
     try:
-        user_id = decode_access_token(token, settings.auth_secret.get_secret_value())
+        return verifier.user_id(token)
     except InvalidToken:
-        raise Unauthorized("Invalid or expired token") from None
-    if not await users.user_exists(session, user_id):
-        raise Unauthorized("Invalid or expired token")
+        raise Unauthorized(users.INVALID_TOKEN) from None
+
+
+async def authenticate_token(session: AsyncSession, verifier: TokenVerifier, token: str) -> int:
+    """The user id behind a bearer token, with the account checked up front (MCP: a tool's
+    answer, such as an empty list, would not show that the account is gone)."""
+    user_id = _token_user_id(verifier, token)
+    await users.require_account(session, user_id)
     return user_id
 
 
 async def get_current_user_id(
-    session: SessionDep,
-    settings: SettingsDep,
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> int:
+    """The user id in a valid token. The account is not looked up here (one query on every
+    request): the services scope every statement to this id and answer 401 for a deleted
+    account where its absence shows (`services.users.require_account`)."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("Not authenticated")
-    return await authenticate_token(session, settings, credentials.credentials)
+    return _token_user_id(request.app.state.tokens, credentials.credentials)
 
 
 CurrentUserId = Annotated[int, Depends(get_current_user_id)]

@@ -9,10 +9,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from todo_api.models import Conversation, Message, utcnow
-from todo_api.services.errors import NotFound
+from todo_api.services.users import not_found, require_account
 
 TITLE_CHARS = 80
 
@@ -26,7 +27,7 @@ async def get_conversation(
         )
     )
     if conversation is None:
-        raise NotFound("Conversation not found")
+        await not_found(session, user_id, "Conversation not found")
     return conversation
 
 
@@ -38,7 +39,12 @@ async def create_conversation(
         title = title[: TITLE_CHARS - 1].rstrip() + "…"
     conversation = Conversation(user_id=user_id, title=title)
     session.add(conversation)
-    await session.commit()
+    try:
+        await session.commit()
+    except IntegrityError:  # the owner is gone
+        await session.rollback()
+        await require_account(session, user_id)
+        raise
     return conversation
 
 
@@ -52,7 +58,10 @@ async def list_conversations(
         .limit(limit)
         .offset(offset)
     )
-    return (await session.scalars(stmt)).all()
+    rows = (await session.scalars(stmt)).all()
+    if not rows:
+        await require_account(session, user_id)  # a deleted account's token: 401, not []
+    return rows
 
 
 async def list_messages(

@@ -1,16 +1,38 @@
 """Task logic: the only code that reads or writes tasks. Routers, agent tools and MCP call it.
 
-Every function takes the owner's user id and scopes each query to it, so another user's task
+Every function takes the owner's user id and scopes each statement to it, so another user's task
 is indistinguishable from a task that does not exist (NotFound).
+
+Statements are SQLAlchemy Core, built once with bind parameters and returning plain rows: on
+this hot path, building a select and loading ORM entities cost more than the query itself
+(bench/findings.md). Writes run in the caller's transaction and do not commit: the caller owns
+the unit of work (a REST request, an MCP tool call, a whole chat turn) and commits once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any, Protocol, cast
 
-from sqlalchemy import ColumnElement, Row, case, delete, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    Table,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    not_,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from todo_api.models import Task, utcnow
 from todo_api.schemas import (
@@ -21,53 +43,35 @@ from todo_api.schemas import (
     TaskQuery,
     TaskUpdate,
 )
-from todo_api.services.errors import NotFound
-
-_PRIORITY_RANK = case({"low": 0, "medium": 1, "high": 2}, value=Task.priority, else_=1)
+from todo_api.services.users import not_found, require_account
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+class TaskRow(Protocol):
+    """A task as the services return it: a read-only row with the Task columns."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def completed(self) -> bool: ...
+    @property
+    def priority(self) -> str: ...
+    @property
+    def due_date(self) -> date | None: ...
+    @property
+    def tags(self) -> list[str]: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def updated_at(self) -> datetime: ...
 
 
-def _filters(user_id: int, query: TaskQuery) -> list[ColumnElement[bool]]:
-    conds: list[ColumnElement[bool]] = [Task.user_id == user_id]
-    if query.status is StatusFilter.pending:
-        conds.append(Task.completed.is_(False))
-    elif query.status is StatusFilter.completed:
-        conds.append(Task.completed.is_(True))
-    if query.priority is not None:
-        conds.append(Task.priority == query.priority.value)
-    if query.q and query.q.strip():
-        pattern = f"%{_escape_like(query.q.strip().lower())}%"
-        conds.append(
-            or_(
-                func.lower(Task.title).like(pattern, escape="\\"),
-                func.lower(Task.description).like(pattern, escape="\\"),
-            )
-        )
-    return conds
-
-
-def _ordering(query: TaskQuery) -> list[Any]:
-    desc = query.order is SortOrder.desc
-    column: Any = {
-        SortField.created: Task.created_at,
-        SortField.due: Task.due_date,
-        SortField.priority: _PRIORITY_RANK,
-        SortField.title_: func.lower(Task.title),
-    }[query.sort]
-    primary = column.desc() if desc else column.asc()
-    if query.sort is SortField.due:
-        primary = primary.nulls_last()  # tasks without a due date go last either way
-    tiebreak = Task.id.desc() if desc else Task.id.asc()
-    return [primary, tiebreak]
-
-
-# The board's page: plain rows of these columns (no ORM identity map or change tracking, which
-# cost more than the query itself) plus the total from a window count, in one statement.
-_T = Task.__table__.c
-_PAGE_COLUMNS = (
+_TABLE = cast(Table, Task.__table__)
+_T = _TABLE.c
+COLUMNS = (
     _T.id,
     _T.title,
     _T.description,
@@ -78,100 +82,202 @@ _PAGE_COLUMNS = (
     _T.created_at,
     _T.updated_at,
 )
+_PRIORITY_RANK = case({"low": 0, "medium": 1, "high": 2}, value=_T.priority, else_=1)
+# Not named after columns: UPDATE reserves those names for its SET values.
+_OWNED = (_T.id == bindparam("task_id"), _T.user_id == bindparam("owner_id"))
+
+_GET = select(*COLUMNS).where(*_OWNED)
+_INSERT = insert(_TABLE).returning(*COLUMNS)
+_SET_COMPLETED = (
+    update(_TABLE)
+    .where(*_OWNED)
+    .values(completed=bindparam("completed"), updated_at=bindparam("now"))
+    .returning(*COLUMNS)
+)
+_TOGGLE = (
+    update(_TABLE)
+    .where(*_OWNED)
+    .values(completed=not_(_T.completed), updated_at=bindparam("now"))
+    .returning(*COLUMNS)
+)
+_DELETE = delete(_TABLE).where(*_OWNED).returning(*COLUMNS)
+_DELETE_COMPLETED = delete(_TABLE).where(_T.user_id == bindparam("user_id"), _T.completed.is_(True))
+_COUNT_BY_STATUS = (
+    select(_T.completed, func.count())
+    .where(_T.user_id == bindparam("user_id"))
+    .group_by(_T.completed)
+)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+@lru_cache(maxsize=128)  # 3 statuses x 2 x 2 x 4 sorts x 2 orders: every shape fits
+def _page_statement(
+    status: StatusFilter, by_priority: bool, by_text: bool, sort: SortField, order: SortOrder
+) -> tuple[Select[Any], Select[Any]]:
+    """The page query (with the total as a window count) and the plain count, for one shape
+    of filters; the values are bind parameters."""
+    conds: list[ColumnElement[bool]] = [_T.user_id == bindparam("user_id")]
+    if status is StatusFilter.pending:
+        conds.append(_T.completed.is_(False))
+    elif status is StatusFilter.completed:
+        conds.append(_T.completed.is_(True))
+    if by_priority:
+        conds.append(_T.priority == bindparam("priority"))
+    if by_text:
+        pattern = bindparam("pattern", type_=String)
+        conds.append(
+            or_(
+                func.lower(_T.title).like(pattern, escape="\\"),
+                func.lower(_T.description).like(pattern, escape="\\"),
+            )
+        )
+    column: Any = {
+        SortField.created: _T.created_at,
+        SortField.due: _T.due_date,
+        SortField.priority: _PRIORITY_RANK,
+        SortField.title_: func.lower(_T.title),
+    }[sort]
+    desc = order is SortOrder.desc
+    primary = column.desc() if desc else column.asc()
+    if sort is SortField.due:
+        primary = primary.nulls_last()  # tasks without a due date go last either way
+    page = (
+        select(*COLUMNS, func.count().over().label("total_count"))
+        .where(*conds)
+        .order_by(primary, _T.id.desc() if desc else _T.id.asc())
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+    return page, select(func.count()).select_from(_TABLE).where(*conds)
+
+
+async def _conn(session: AsyncSession) -> AsyncConnection:
+    return await session.connection()
 
 
 async def list_tasks(
     session: AsyncSession, user_id: int, query: TaskQuery | None = None
-) -> tuple[Sequence[Row[*tuple[Any, ...]]], int]:
-    """One page of the user's tasks (read-only rows with the Task fields) and the total
-    matching count."""
+) -> tuple[Sequence[TaskRow], int]:
+    """One page of the user's tasks and the total matching count, in one statement."""
     query = query or TaskQuery()
-    conds = _filters(user_id, query)
-    conn = await session.connection()  # Core execution: rows, not entities
-    rows = (
-        await conn.execute(
-            select(*_PAGE_COLUMNS, func.count().over().label("total_count"))
-            .where(*conds)
-            .order_by(*_ordering(query))
-            .limit(query.limit)
-            .offset(query.offset)
-        )
-    ).all()
+    text = query.q.strip() if query.q else ""
+    page, count = _page_statement(
+        query.status, query.priority is not None, bool(text), query.sort, query.order
+    )
+    params: dict[str, Any] = {"user_id": user_id, "limit": query.limit, "offset": query.offset}
+    if query.priority is not None:
+        params["priority"] = query.priority.value
+    if text:
+        params["pattern"] = f"%{_escape_like(text.lower())}%"
+    conn = await _conn(session)
+    rows = (await conn.execute(page, params)).all()
     if rows:
-        total = int(rows[0].total_count)
-    elif query.offset == 0:
-        total = 0
-    else:  # past the last page: no row carries the window count
-        total = await session.scalar(select(func.count()).select_from(Task).where(*conds)) or 0
-    return rows, total
+        return cast(Sequence[TaskRow], rows), int(rows[0].total_count)
+    total = 0 if query.offset == 0 else int(await conn.scalar(count, params) or 0)
+    if total == 0:
+        await require_account(session, user_id)  # a deleted account's token: 401, not []
+    return [], total
 
 
-async def get_task(session: AsyncSession, user_id: int, task_id: int) -> Task:
-    task = await session.scalar(select(Task).where(Task.id == task_id, Task.user_id == user_id))
-    if task is None:
-        raise NotFound("Task not found")
-    return task
+async def get_task(session: AsyncSession, user_id: int, task_id: int) -> TaskRow:
+    row = (await (await _conn(session)).execute(_GET, _owned(user_id, task_id))).first()
+    if row is None:
+        await not_found(session, user_id, "Task not found")
+    return cast(TaskRow, row)
 
 
-async def create_task(session: AsyncSession, user_id: int, data: TaskCreate) -> Task:
-    task = Task(user_id=user_id, **data.model_dump())
-    session.add(task)
-    await session.commit()
-    return task
+async def create_task(session: AsyncSession, user_id: int, data: TaskCreate) -> TaskRow:
+    now = utcnow()
+    values = {"user_id": user_id, **data.model_dump(), "created_at": now, "updated_at": now}
+    conn = await _conn(session)
+    try:
+        row = (await conn.execute(_INSERT, values)).one()
+    except IntegrityError:  # the only constraint an insert can break: the owner is gone
+        await session.rollback()
+        await require_account(session, user_id)
+        raise
+    return cast(TaskRow, row)
 
 
-async def update_task(session: AsyncSession, user_id: int, task_id: int, data: TaskUpdate) -> Task:
-    task = await get_task(session, user_id, task_id)
+async def update_task(
+    session: AsyncSession, user_id: int, task_id: int, data: TaskUpdate
+) -> TaskRow:
     changes = data.model_dump(exclude_unset=True)
-    for field, value in changes.items():
-        setattr(task, field, value)
-    if changes:
-        task.updated_at = utcnow()
-        await session.commit()
-    return task
+    if not changes:
+        return await get_task(session, user_id, task_id)
+    params = {**_owned(user_id, task_id), "now": utcnow()}
+    params.update({f"new_{field}": value for field, value in changes.items()})
+    stmt = _update_statement(tuple(sorted(changes)))
+    row = (await (await _conn(session)).execute(stmt, params)).first()
+    if row is None:
+        await not_found(session, user_id, "Task not found")
+    return cast(TaskRow, row)
+
+
+@lru_cache(maxsize=64)  # one per set of changed fields
+def _update_statement(fields: tuple[str, ...]) -> Any:
+    values: dict[str, Any] = {field: bindparam(f"new_{field}") for field in fields}
+    return (
+        update(_TABLE)
+        .where(*_OWNED)
+        .values(**values, updated_at=bindparam("now"))
+        .returning(*COLUMNS)
+    )
 
 
 async def set_completed(
     session: AsyncSession, user_id: int, task_id: int, completed: bool | None = None
-) -> Task:
+) -> TaskRow:
     """Mark done / not done; `None` toggles."""
-    task = await get_task(session, user_id, task_id)
-    task.completed = (not task.completed) if completed is None else completed
-    task.updated_at = utcnow()
-    await session.commit()
-    return task
+    params = {**_owned(user_id, task_id), "now": utcnow()}
+    if completed is None:
+        stmt = _TOGGLE
+    else:
+        stmt, params["completed"] = _SET_COMPLETED, completed
+    row = (await (await _conn(session)).execute(stmt, params)).first()
+    if row is None:
+        await not_found(session, user_id, "Task not found")
+    return cast(TaskRow, row)
 
 
-async def delete_task(session: AsyncSession, user_id: int, task_id: int) -> Task:
-    task = await get_task(session, user_id, task_id)
-    await session.delete(task)
-    await session.commit()
-    return task
+async def delete_task(session: AsyncSession, user_id: int, task_id: int) -> TaskRow:
+    row = (await (await _conn(session)).execute(_DELETE, _owned(user_id, task_id))).first()
+    if row is None:
+        await not_found(session, user_id, "Task not found")
+    return cast(TaskRow, row)
 
 
 async def delete_completed(session: AsyncSession, user_id: int) -> int:
-    result = await session.execute(
-        delete(Task).where(Task.user_id == user_id, Task.completed.is_(True))
-    )
-    await session.commit()
+    result = await (await _conn(session)).execute(_DELETE_COMPLETED, {"user_id": user_id})
     return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def count_tasks(session: AsyncSession, user_id: int) -> dict[str, int]:
-    rows = await session.execute(
-        select(Task.completed, func.count()).where(Task.user_id == user_id).group_by(Task.completed)
-    )
+    rows = await (await _conn(session)).execute(_COUNT_BY_STATUS, {"user_id": user_id})
     counts = {bool(done): int(n) for done, n in rows.all()}
     pending, completed = counts.get(False, 0), counts.get(True, 0)
     return {"total": pending + completed, "pending": pending, "completed": completed}
 
 
+@lru_cache(maxsize=4)
+def _all_statement(completed: bool | None) -> Select[Any]:
+    stmt = select(*COLUMNS).where(_T.user_id == bindparam("user_id"))
+    if completed is not None:
+        stmt = stmt.where(_T.completed.is_(completed))
+    return stmt.order_by(_T.created_at, _T.id).limit(bindparam("limit"))
+
+
 async def all_tasks(
     session: AsyncSession, user_id: int, *, completed: bool | None = None, limit: int = 2000
-) -> Sequence[Task]:
+) -> Sequence[TaskRow]:
     """Every task of the user (oldest first, bounded), e.g. to resolve "the milk one" to a task."""
-    conds: list[ColumnElement[bool]] = [Task.user_id == user_id]
-    if completed is not None:
-        conds.append(Task.completed.is_(completed))
-    stmt = select(Task).where(*conds).order_by(Task.created_at, Task.id).limit(limit)
-    return (await session.scalars(stmt)).all()
+    conn = await _conn(session)
+    rows = await conn.execute(_all_statement(completed), {"user_id": user_id, "limit": limit})
+    return cast(Sequence[TaskRow], rows.all())
+
+
+def _owned(user_id: int, task_id: int) -> dict[str, int]:
+    return {"owner_id": user_id, "task_id": task_id}

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from todo_api.core.security import hash_password, verify_password
 from todo_api.models import User
-from todo_api.services.errors import Conflict, Unauthorized
+from todo_api.services.errors import Conflict, NotFound, Unauthorized
 
 BAD_CREDENTIALS = "Incorrect email or password"
+INVALID_TOKEN = "Invalid or expired token"  # noqa: S105 - a message, not a secret
 
 
 def normalize_email(email: str) -> str:
@@ -45,8 +48,10 @@ async def get_user(session: AsyncSession, user_id: int) -> User | None:
 
 
 async def delete_user(session: AsyncSession, user_id: int) -> None:
-    await session.execute(delete(User).where(User.id == user_id))
+    result = await session.execute(delete(User).where(User.id == user_id))
     await session.commit()
+    if not getattr(result, "rowcount", 1):
+        raise Unauthorized(INVALID_TOKEN)  # already deleted: its token is dead
 
 
 # Built once: every authenticated request runs it, and building a select costs more than
@@ -57,3 +62,21 @@ _USER_EXISTS = select(User.__table__.c.id).where(User.__table__.c.id == bindpara
 async def user_exists(session: AsyncSession, user_id: int) -> bool:
     conn = await session.connection()
     return await conn.scalar(_USER_EXISTS, {"user_id": user_id}) is not None
+
+
+async def require_account(session: AsyncSession, user_id: int) -> None:
+    """Raise Unauthorized when the account behind a valid token has been deleted.
+
+    Requests do not look the account up before they run (that was one query on every request):
+    every statement is scoped to the token's user id, so a deleted account reads nothing and
+    cannot insert (foreign key). The services call this where a deleted account and an empty
+    result look alike (a miss, an empty list, a refused insert), so its token still gets 401.
+    """
+    if not await user_exists(session, user_id):
+        raise Unauthorized(INVALID_TOKEN)
+
+
+async def not_found(session: AsyncSession, user_id: int, detail: str) -> NoReturn:
+    """A miss: NotFound, or Unauthorized when it is the account that is gone."""
+    await require_account(session, user_id)
+    raise NotFound(detail)

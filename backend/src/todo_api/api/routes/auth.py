@@ -13,7 +13,7 @@ from todo_api.core.security import create_access_token
 from todo_api.models import User
 from todo_api.schemas import LoginIn, SignupIn, TokenOut, UserOut
 from todo_api.services import users
-from todo_api.services.errors import NotFound, Unauthorized
+from todo_api.services.errors import Unauthorized
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -61,8 +61,8 @@ async def login(
 @router.get("/me", response_model=UserOut)
 async def me(user_id: CurrentUserId, session: SessionDep) -> User:
     user = await users.get_user(session, user_id)
-    if user is None:  # deleted between the token check and here
-        raise NotFound("User not found")
+    if user is None:  # a deleted account's token
+        raise Unauthorized(users.INVALID_TOKEN)
     return user
 
 

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response, status
 
 from todo_api.api.deps import CurrentUserId, SessionDep
-from todo_api.models import Task
+from todo_api.api.responses import json_response, task_dict, task_page
 from todo_api.schemas import (
     MAX_ID,
     TaskCreate,
@@ -20,44 +20,48 @@ router = APIRouter(prefix="/api/tasks", tags=["tasks"])
 
 TaskId = Annotated[int, Path(ge=1, le=MAX_ID, description="Task id")]
 
+# Handlers return ready JSON (api/responses.py); `response_model` documents its schema.
+
 
 @router.get("", response_model=TaskPage)
 async def list_tasks(
     user_id: CurrentUserId, session: SessionDep, query: Annotated[TaskQuery, Query()]
-) -> TaskPage:
+) -> Response:
     rows, total = await tasks.list_tasks(session, user_id, query)
-    return TaskPage(
-        items=[TaskOut.model_validate(t) for t in rows],
-        total=total,
-        limit=query.limit,
-        offset=query.offset,
-    )
+    return task_page(rows, total, query.limit, query.offset)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=TaskOut)
-async def create_task(body: TaskCreate, user_id: CurrentUserId, session: SessionDep) -> Task:
-    return await tasks.create_task(session, user_id, body)
+async def create_task(body: TaskCreate, user_id: CurrentUserId, session: SessionDep) -> Response:
+    task = await tasks.create_task(session, user_id, body)
+    await session.commit()
+    return json_response(task_dict(task), status.HTTP_201_CREATED)
 
 
 @router.get("/{task_id}", response_model=TaskOut)
-async def get_task(task_id: TaskId, user_id: CurrentUserId, session: SessionDep) -> Task:
-    return await tasks.get_task(session, user_id, task_id)
+async def get_task(task_id: TaskId, user_id: CurrentUserId, session: SessionDep) -> Response:
+    return json_response(task_dict(await tasks.get_task(session, user_id, task_id)))
 
 
 @router.patch("/{task_id}", response_model=TaskOut)
 async def update_task(
     task_id: TaskId, body: TaskUpdate, user_id: CurrentUserId, session: SessionDep
-) -> Task:
-    return await tasks.update_task(session, user_id, task_id, body)
+) -> Response:
+    task = await tasks.update_task(session, user_id, task_id, body)
+    await session.commit()
+    return json_response(task_dict(task))
 
 
 @router.post("/{task_id}/complete", response_model=TaskOut)
-async def toggle_complete(task_id: TaskId, user_id: CurrentUserId, session: SessionDep) -> Task:
+async def toggle_complete(task_id: TaskId, user_id: CurrentUserId, session: SessionDep) -> Response:
     """Toggle the task between done and not done."""
-    return await tasks.set_completed(session, user_id, task_id)
+    task = await tasks.set_completed(session, user_id, task_id)
+    await session.commit()
+    return json_response(task_dict(task))
 
 
 @router.delete("/{task_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_task(task_id: TaskId, user_id: CurrentUserId, session: SessionDep) -> Response:
     await tasks.delete_task(session, user_id, task_id)
+    await session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
