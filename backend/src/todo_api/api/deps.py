@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from todo_api.core.config import Settings
@@ -76,3 +78,49 @@ CurrentUserId = Annotated[int, Depends(get_current_user_id)]
 
 def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+QueryModel = TypeVar("QueryModel", bound=BaseModel)
+
+
+def query_model(model: type[QueryModel]) -> Callable[[Request], Awaitable[QueryModel]]:
+    """A dependency parsing the query string into `model` with one validation call.
+
+    FastAPI's `Annotated[Model, Query()]` inspects every field's annotation again on each
+    request, which cost ~10 % of a task-list request. Errors keep FastAPI's shape (422, `loc`
+    starting with "query"); pair it with `openapi_extra=query_parameters(model)` for the docs.
+    """
+
+    async def parse(request: Request) -> QueryModel:
+        try:
+            return model.model_validate(dict(request.query_params))
+        except ValidationError as exc:
+            raise RequestValidationError(
+                [{**e, "loc": ("query", *e["loc"])} for e in exc.errors()]
+            ) from None
+
+    return parse
+
+
+def query_parameters(model: type[BaseModel]) -> dict[str, Any]:
+    """OpenAPI `parameters` for the fields of a query model (see `query_model`)."""
+    schema = model.model_json_schema()
+    defs = schema.get("$defs", {})
+
+    def inline(node: Any) -> Any:  # enums are $refs into $defs, which OpenAPI would not resolve
+        if isinstance(node, dict):
+            fields = {key: inline(value) for key, value in node.items() if key != "$ref"}
+            if "$ref" in node:  # keep what sits beside the $ref, such as its default
+                return {**inline(defs[node["$ref"].rsplit("/", 1)[-1]]), **fields}
+            return fields
+        if isinstance(node, list):
+            return [inline(value) for value in node]
+        return node
+
+    required = set(schema.get("required", []))
+    return {
+        "parameters": [
+            {"name": name, "in": "query", "required": name in required, "schema": inline(prop)}
+            for name, prop in schema["properties"].items()
+        ]
+    }

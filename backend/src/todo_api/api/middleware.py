@@ -4,9 +4,10 @@ and a request-body size cap."""
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
-import uuid
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -41,7 +42,7 @@ class RequestContextMiddleware:
 
         headers = dict(scope["headers"])
         incoming = headers.get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else os.urandom(16).hex()
         token = request_id_var.set(request_id)
         status = 500
         started = time.perf_counter()
@@ -88,8 +89,9 @@ class RequestContextMiddleware:
             elapsed = time.perf_counter() - started
             route = _route_template(scope)
             method = scope["method"]
-            HTTP_REQUESTS.labels(method, route, str(status)).inc()
-            HTTP_LATENCY.labels(method, route).observe(elapsed)
+            requests, latency = _series(method, route, status)
+            requests.inc()
+            latency.observe(elapsed)
             if route not in {"/health", "/ready", "/metrics"} or status >= 400:
                 log.info(
                     "%s %s %s",
@@ -99,6 +101,11 @@ class RequestContextMiddleware:
                     extra={"status": status, "duration_ms": round(elapsed * 1000, 2)},
                 )
             request_id_var.reset(token)
+
+
+@lru_cache(maxsize=1024)  # route templates and statuses are few; `labels()` costs a lookup+lock
+def _series(method: str, route: str, status: int) -> tuple[Any, Any]:
+    return HTTP_REQUESTS.labels(method, route, str(status)), HTTP_LATENCY.labels(method, route)
 
 
 def _route_template(scope: Scope) -> str:

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Depends, Path, Response, status
 
-from todo_api.api.deps import CurrentUserId, SessionDep
+from todo_api.api.deps import CurrentUserId, SessionDep, query_model, query_parameters
 from todo_api.api.responses import json_response, task_dict, task_page
 from todo_api.schemas import (
     MAX_ID,
@@ -23,9 +23,11 @@ TaskId = Annotated[int, Path(ge=1, le=MAX_ID, description="Task id")]
 # Handlers return ready JSON (api/responses.py); `response_model` documents its schema.
 
 
-@router.get("", response_model=TaskPage)
+@router.get("", response_model=TaskPage, openapi_extra=query_parameters(TaskQuery))
 async def list_tasks(
-    user_id: CurrentUserId, session: SessionDep, query: Annotated[TaskQuery, Query()]
+    user_id: CurrentUserId,
+    session: SessionDep,
+    query: Annotated[TaskQuery, Depends(query_model(TaskQuery))],
 ) -> Response:
     rows, total = await tasks.list_tasks(session, user_id, query)
     return task_page(rows, total, query.limit, query.offset)
