@@ -25,6 +25,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import run as bench
@@ -106,6 +108,9 @@ def requests_for(
                     b'{"completed":' + done + b"}",
                 )
             )
+        elif scenario in ("chat_add", "chat_left"):
+            message = f"add buy oat milk {i}" if scenario == "chat_add" else "what's left?"
+            out.append(("POST", "/api/chat", tok, orjson.dumps({"message": message})))
         else:
             raise SystemExit(f"unsupported scenario {scenario}")
     return out
@@ -184,7 +189,11 @@ async def amain(args: argparse.Namespace, url: str, secret: str) -> None:
 
     ours = create_app(
         load_settings(
-            database_url=url, app_env="production", auth_secret=secret, log_level=args.log_level
+            database_url=url,
+            app_env="production",
+            auth_secret=secret,
+            log_level=args.log_level,
+            chat_rate_limit="1000000/minute",
         )
     )
     # Access logs go to a file in production-like runs; here, to /dev/null.
@@ -240,7 +249,11 @@ def bench_token(uid: int, secret: str) -> str:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--db", choices=["postgresql", "sqlite"], default="postgresql")
-    p.add_argument("--scenario", default="list", choices=["health", "list", "create", "complete"])
+    p.add_argument(
+        "--scenario",
+        default="list",
+        choices=["health", "list", "create", "complete", "chat_add", "chat_left"],
+    )
     p.add_argument("-n", type=int, default=2000)
     p.add_argument("--users", type=int, default=200)
     p.add_argument("--tasks", type=int, default=50)

@@ -1,9 +1,11 @@
 """POST /api/chat and the conversation history. Stateless: every turn starts from the database.
 
-A turn: check size and rate limit, load (or start) the conversation and its last
-CHAT_HISTORY_MESSAGES messages, save the user's message, run the agent with the tool layer bound to
-this user, save the reply with the tool calls made. A provider failure still saves both messages and
-answers 502/503 with the same body shape (conversation_id, reply, actions applied so far).
+A turn: check size and rate limit, load the conversation's last CHAT_HISTORY_MESSAGES messages (a
+first message starts a new one), run the agent with the tool layer bound to this user (each tool
+call commits on its own, so an LLM agent holds no transaction while it waits on its provider),
+then save the user's message and the reply with its tool calls in one transaction. A provider
+failure still saves both messages and answers 502/503 with the same body shape (conversation_id,
+reply, actions applied so far).
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ import logging
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from todo_api.agent import Agent, HistoryMessage, ToolBox
 from todo_api.api.deps import CurrentUserId, LimiterDep, SessionDep, SettingsDep
+from todo_api.api.responses import json_response
 from todo_api.schemas import MAX_ID, ActionOut, ChatIn, ChatOut, ConversationOut, MessageOut
 from todo_api.services import conversations
 
@@ -30,6 +33,7 @@ ConversationId = Annotated[int, Path(ge=1, le=MAX_ID, description="Conversation 
 
 
 def _public_actions(actions: list[dict[str, Any]]) -> list[ActionOut]:
+    """The API's view of the tool calls; the stored ones carry more for the agent."""
     return [ActionOut.model_validate(a) for a in actions]
 
 
@@ -43,7 +47,7 @@ async def chat(
     session: SessionDep,
     settings: SettingsDep,
     limiter: LimiterDep,
-) -> JSONResponse:
+) -> Response:
     if len(body.message) > settings.chat_max_message_chars:
         return JSONResponse(
             {
@@ -59,20 +63,18 @@ async def chat(
         )
     await limiter.consume(limiter.parse(settings.chat_rate_limit), f"chat:{user_id}")
 
+    history: list[HistoryMessage] = []
     if body.conversation_id is not None:
-        conversation = await conversations.get_conversation(session, user_id, body.conversation_id)
-    else:
-        conversation = await conversations.create_conversation(session, user_id, body.message)
-    history = [
-        HistoryMessage(m.role, m.content, list(m.actions or []))
-        for m in await conversations.recent_messages(
-            session, conversation, settings.chat_history_messages
-        )
-    ]
-    await conversations.add_message(session, conversation, "user", body.message)
+        await conversations.check_conversation(session, user_id, body.conversation_id)
+        history = [
+            HistoryMessage(role, content, actions)
+            for role, content, actions in await conversations.recent_messages(
+                session, body.conversation_id, settings.chat_history_messages
+            )
+        ]
 
     agent: Agent = request.app.state.agent
-    tools = ToolBox(session, user_id, datetime.now(UTC).date())
+    tools = ToolBox(session, user_id, datetime.now(UTC).date())  # commits each tool call
     try:
         result = await agent.run(tools, history, body.message)
         reply, actions, status = result.reply, result.actions, result.status_code
@@ -80,18 +82,22 @@ async def chat(
         raise  # the app's handler answers 503 "database unavailable"
     except Exception:
         log.exception("chat agent failed", extra={"agent": agent.name})
-        conversation_id = conversation.id
         await session.rollback()
-        conversation = await conversations.get_conversation(session, user_id, conversation_id)
         reply, actions, status = (
             "Sorry, something went wrong on my side; please try again.",
             [],
             500,
         )
 
-    await conversations.add_message(session, conversation, "assistant", reply, actions)
-    out = ChatOut(conversation_id=conversation.id, reply=reply, actions=_public_actions(actions))
-    return JSONResponse(out.model_dump(mode="json"), status_code=status)
+    # The messages are written once the reply is known: one transaction per turn.
+    conversation_id = await conversations.save_turn(
+        session, user_id, body.conversation_id, body.message, reply, actions
+    )
+    await session.commit()
+    public = [a.model_dump(mode="json") for a in _public_actions(actions)]
+    return json_response(
+        {"conversation_id": conversation_id, "reply": reply, "actions": public}, status
+    )
 
 
 @router.get("/conversations", response_model=list[ConversationOut])
