@@ -54,7 +54,8 @@ def create_mcp_server(sessionmaker: async_sessionmaker[AsyncSession]) -> Server[
             )
         async with sessionmaker() as session:
             box = ToolBox(session, user_id, datetime.now(UTC).date())
-            result = await box.call(params.name, dict(params.arguments or {}))  # commits
+            result = await box.call(params.name, dict(params.arguments or {}))
+            await session.commit()  # one tool call, one unit of work
         payload = {"ok": result.ok, "message": result.message, **result.data}
         return types.CallToolResult(
             content=[types.TextContent(text=result.message)],

@@ -9,6 +9,7 @@ phrases the regular expressions pick out (its many formats: "5 december 2026", "
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -124,7 +125,8 @@ def _relative(amount: int, unit: str, today: date) -> date:
     return date(today.year + amount, today.month, min(today.day, 28 if today.month == 2 else 30))
 
 
-def _rules(today: date) -> list[tuple[re.Pattern[str], object]]:
+@functools.cache  # compiled once: find_due runs several times per chat message
+def _rules() -> list[tuple[re.Pattern[str], object]]:
     def rx(body: str) -> re.Pattern[str]:
         return re.compile(rf"(?<![\w-]){_LEAD}(?:{body}){_DAY_END}(?![\w-])", re.IGNORECASE)
 
@@ -164,7 +166,7 @@ def _rules(today: date) -> list[tuple[re.Pattern[str], object]]:
 def find_due(text: str, today: date) -> DateMatch | None:
     """The first date phrase in `text` (the earliest rule that matches wins)."""
     best: DateMatch | None = None
-    for pattern, kind in _rules(today):
+    for pattern, kind in _rules():
         for m in pattern.finditer(text):
             value = _value(m, kind, today)
             if value is None:

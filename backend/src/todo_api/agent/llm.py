@@ -89,6 +89,7 @@ class OpenAIAgent:
         messages.append({"role": "user", "content": message})
         try:
             for _ in range(self.max_steps):
+                await tools.release()  # no transaction held while the provider thinks
                 choice = await self._complete(messages)
                 calls = choice.message.tool_calls or []
                 if not calls:

@@ -246,7 +246,8 @@ def parse_due_arg(value: str, today: date) -> date | None:
 
 
 class ToolBox:
-    """The tools, bound to one database session and one user."""
+    """The tools, bound to one database session and one user. Their writes join the session's
+    transaction; they do not commit (see `release`)."""
 
     def __init__(self, session: AsyncSession, user_id: int, today: date) -> None:
         self.session = session
@@ -295,13 +296,16 @@ class ToolBox:
                     result = await handler(args)
                 except ValueError as exc:
                     result = ToolResult(False, str(exc), {"error": "invalid_arguments"})
-                # Each tool call is a unit of work: commit it now, so an agent that waits on
-                # its provider between calls holds no transaction (nor pooled connection).
-                await self.session.commit()
         CHAT_TOOL_CALLS.labels(
             tool=name if name in TOOL_NAMES else "unknown", ok=str(result.ok).lower()
         ).inc()
         return result
+
+    async def release(self) -> None:
+        """Commit what the tools did so far and give the pooled connection back. Agents call
+        this before they wait on anything slow (an LLM provider); the rest is committed by
+        whoever owns the unit of work (the chat turn, the MCP tool call)."""
+        await self.session.commit()
 
     # -- lookups --
 

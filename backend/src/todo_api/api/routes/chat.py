@@ -1,9 +1,9 @@
 """POST /api/chat and the conversation history. Stateless: every turn starts from the database.
 
 A turn: check size and rate limit, load the conversation's last CHAT_HISTORY_MESSAGES messages (a
-first message starts a new one), run the agent with the tool layer bound to this user (each tool
-call commits on its own, so an LLM agent holds no transaction while it waits on its provider),
-then save the user's message and the reply with its tool calls in one transaction. A provider
+first message starts a new one), run the agent with the tool layer bound to this user, then save
+the user's message and the reply with its tool calls, and commit: one transaction per turn (an
+LLM agent commits before each provider request, so it holds none while it waits). A provider
 failure still saves both messages and answers 502/503 with the same body shape (conversation_id,
 reply, actions applied so far).
 """
@@ -74,7 +74,7 @@ async def chat(
         ]
 
     agent: Agent = request.app.state.agent
-    tools = ToolBox(session, user_id, datetime.now(UTC).date())  # commits each tool call
+    tools = ToolBox(session, user_id, datetime.now(UTC).date())
     try:
         result = await agent.run(tools, history, body.message)
         reply, actions, status = result.reply, result.actions, result.status_code
@@ -89,7 +89,8 @@ async def chat(
             500,
         )
 
-    # The messages are written once the reply is known: one transaction per turn.
+    # The messages are written once the reply is known, in the turn's transaction (with the
+    # local agent, the tools' writes too: one commit per turn).
     conversation_id = await conversations.save_turn(
         session, user_id, body.conversation_id, body.message, reply, actions
     )
