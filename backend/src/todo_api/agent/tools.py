@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from todo_api.agent.dates import find_due
 from todo_api.agent.matching import Resolution, parse_id, resolve
 from todo_api.core.metrics import CHAT_TOOL_CALLS
-from todo_api.schemas import Priority, TaskCreate, TaskOut, TaskUpdate
+from todo_api.schemas import Priority, TaskCreate, TaskUpdate
 from todo_api.services import tasks as task_service
 from todo_api.services.errors import NotFound
 from todo_api.services.tasks import TaskRow
@@ -193,7 +193,19 @@ class ToolResult:
 
 
 def task_json(task: TaskRow) -> dict[str, Any]:
-    return TaskOut.model_validate(task).model_dump(mode="json", exclude={"created_at", "tags"})
+    """What a tool reports about a task: TaskOut's JSON without created_at and tags. Built by
+    hand: a listing reports up to MAX_LISTED of them, and a model round trip each cost more
+    than the query."""
+    due, updated = task.due_date, task.updated_at
+    return {
+        "id": task.id,
+        "title": task.title,
+        "description": task.description,
+        "completed": bool(task.completed),
+        "priority": str(task.priority),
+        "due_date": due.isoformat() if due is not None else None,
+        "updated_at": updated.isoformat().replace("+00:00", "Z"),  # as pydantic writes UTC
+    }
 
 
 def describe(task: TaskRow, today: date | None = None) -> str:
