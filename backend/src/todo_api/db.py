@@ -143,11 +143,12 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
-def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions for requests that only read (GET). On PostgreSQL they run in autocommit mode,
-    which saves the BEGIN and ROLLBACK round trips around every read; each statement sees the
-    committed data as of its start either way (READ COMMITTED). SQLite keeps normal sessions:
-    switching its isolation level per checkout costs a PRAGMA, more than it saves."""
+def create_autocommit_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for requests that only read, or write with one statement (each statement is
+    atomic on its own). On PostgreSQL they run in autocommit mode, which saves the BEGIN and
+    COMMIT/ROLLBACK round trips around every request; a statement sees the committed data as of
+    its start either way (READ COMMITTED). SQLite keeps normal sessions: switching its isolation
+    level per checkout costs a PRAGMA, more than it saves."""
     if engine.dialect.name != "postgresql":
         return create_sessionmaker(engine)
     return create_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))

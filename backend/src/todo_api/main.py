@@ -22,7 +22,7 @@ from todo_api.core.config import Settings, get_settings
 from todo_api.core.logging import configure_logging
 from todo_api.core.ratelimit import RateLimited, RateLimiter
 from todo_api.core.security import TokenVerifier
-from todo_api.db import create_engine, create_read_sessionmaker, create_sessionmaker
+from todo_api.db import create_autocommit_sessionmaker, create_engine, create_sessionmaker
 from todo_api.mcp_server import McpApp
 from todo_api.services.errors import ServiceError
 
@@ -63,7 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
-    app.state.read_sessionmaker = create_read_sessionmaker(engine)  # GET requests
+    app.state.autocommit_sessionmaker = create_autocommit_sessionmaker(engine)
     app.state.limiter = RateLimiter()
     app.state.tokens = TokenVerifier(settings.auth_secret.get_secret_value())
     app.state.agent = build_agent(settings)

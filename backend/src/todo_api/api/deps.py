@@ -35,14 +35,24 @@ async def get_limiter(request: Request) -> RateLimiter:
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session whose statements share a transaction until the route commits (reads: none)."""
     state = request.app.state
-    maker = state.read_sessionmaker if request.method == "GET" else state.sessionmaker
+    maker = state.autocommit_sessionmaker if request.method == "GET" else state.sessionmaker
     async with maker() as session:
+        yield session
+
+
+async def get_autocommit_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """For routes that read or write with a single statement: no BEGIN/COMMIT round trips on
+    PostgreSQL (see db.create_autocommit_sessionmaker). The task routes: one UPDATE ... RETURNING
+    is as atomic as the same statement in a transaction."""
+    async with request.app.state.autocommit_sessionmaker() as session:
         yield session
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+SingleStatementSessionDep = Annotated[AsyncSession, Depends(get_autocommit_session)]
 LimiterDep = Annotated[RateLimiter, Depends(get_limiter)]
 
 

@@ -4,7 +4,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Response, status
 
-from todo_api.api.deps import CurrentUserId, SessionDep, query_model, query_parameters
+from todo_api.api.deps import (
+    CurrentUserId,
+    SingleStatementSessionDep,
+    query_model,
+    query_parameters,
+)
 from todo_api.api.responses import json_response, task_dict, task_page
 from todo_api.schemas import (
     MAX_ID,
@@ -20,13 +25,14 @@ router = APIRouter(prefix="/api/tasks", tags=["tasks"])
 
 TaskId = Annotated[int, Path(ge=1, le=MAX_ID, description="Task id")]
 
+# Each handler runs one statement (a miss adds a read), so none needs a transaction around it.
 # Handlers return ready JSON (api/responses.py); `response_model` documents its schema.
 
 
 @router.get("", response_model=TaskPage, openapi_extra=query_parameters(TaskQuery))
 async def list_tasks(
     user_id: CurrentUserId,
-    session: SessionDep,
+    session: SingleStatementSessionDep,
     query: Annotated[TaskQuery, Depends(query_model(TaskQuery))],
 ) -> Response:
     rows, total = await tasks.list_tasks(session, user_id, query)
@@ -34,20 +40,24 @@ async def list_tasks(
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=TaskOut)
-async def create_task(body: TaskCreate, user_id: CurrentUserId, session: SessionDep) -> Response:
+async def create_task(
+    body: TaskCreate, user_id: CurrentUserId, session: SingleStatementSessionDep
+) -> Response:
     task = await tasks.create_task(session, user_id, body)
     await session.commit()
     return json_response(task_dict(task), status.HTTP_201_CREATED)
 
 
 @router.get("/{task_id}", response_model=TaskOut)
-async def get_task(task_id: TaskId, user_id: CurrentUserId, session: SessionDep) -> Response:
+async def get_task(
+    task_id: TaskId, user_id: CurrentUserId, session: SingleStatementSessionDep
+) -> Response:
     return json_response(task_dict(await tasks.get_task(session, user_id, task_id)))
 
 
 @router.patch("/{task_id}", response_model=TaskOut)
 async def update_task(
-    task_id: TaskId, body: TaskUpdate, user_id: CurrentUserId, session: SessionDep
+    task_id: TaskId, body: TaskUpdate, user_id: CurrentUserId, session: SingleStatementSessionDep
 ) -> Response:
     task = await tasks.update_task(session, user_id, task_id, body)
     await session.commit()
@@ -55,7 +65,9 @@ async def update_task(
 
 
 @router.post("/{task_id}/complete", response_model=TaskOut)
-async def toggle_complete(task_id: TaskId, user_id: CurrentUserId, session: SessionDep) -> Response:
+async def toggle_complete(
+    task_id: TaskId, user_id: CurrentUserId, session: SingleStatementSessionDep
+) -> Response:
     """Toggle the task between done and not done."""
     task = await tasks.set_completed(session, user_id, task_id)
     await session.commit()
@@ -63,7 +75,9 @@ async def toggle_complete(task_id: TaskId, user_id: CurrentUserId, session: Sess
 
 
 @router.delete("/{task_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_task(task_id: TaskId, user_id: CurrentUserId, session: SessionDep) -> Response:
+async def delete_task(
+    task_id: TaskId, user_id: CurrentUserId, session: SingleStatementSessionDep
+) -> Response:
     await tasks.delete_task(session, user_id, task_id)
     await session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
