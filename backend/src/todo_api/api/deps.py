@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from todo_api.api.middleware import REQUEST_SESSIONS
 from todo_api.core.config import Settings
 from todo_api.core.ratelimit import RateLimiter
 from todo_api.core.security import InvalidToken, TokenVerifier
@@ -34,20 +35,28 @@ async def get_limiter(request: Request) -> RateLimiter:
     return limiter
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+def _request_session(request: Request, maker: async_sessionmaker[AsyncSession]) -> AsyncSession:
+    """A session that RequestContextMiddleware closes once the response has been sent.
+
+    Plain (not `yield`) dependencies: FastAPI's generator dependencies cost ~0.1 ms per request
+    (an exit stack and context-manager wrappers), as much as a database round trip."""
+    session = maker()
+    request.scope["state"].setdefault(REQUEST_SESSIONS, []).append(session)
+    return session
+
+
+async def get_session(request: Request) -> AsyncSession:
     """A session whose statements share a transaction until the route commits (reads: none)."""
     state = request.app.state
     maker = state.autocommit_sessionmaker if request.method == "GET" else state.sessionmaker
-    async with maker() as session:
-        yield session
+    return _request_session(request, maker)
 
 
-async def get_autocommit_session(request: Request) -> AsyncIterator[AsyncSession]:
+async def get_autocommit_session(request: Request) -> AsyncSession:
     """For routes that read or write with a single statement: no BEGIN/COMMIT round trips on
     PostgreSQL (see db.create_autocommit_sessionmaker). The task routes: one UPDATE ... RETURNING
     is as atomic as the same statement in a transaction."""
-    async with request.app.state.autocommit_sessionmaker() as session:
-        yield session
+    return _request_session(request, request.app.state.autocommit_sessionmaker)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

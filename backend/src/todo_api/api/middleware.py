@@ -1,5 +1,5 @@
 """Pure ASGI middleware (cheaper than BaseHTTPMiddleware): request id, access log, metrics,
-and a request-body size cap."""
+a request-body size cap, and closing the request's database sessions."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ from todo_api.core.metrics import HTTP_IN_FLIGHT, HTTP_LATENCY, HTTP_REQUESTS
 log = logging.getLogger("todo_api.access")
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _UNMATCHED = "<unmatched>"
+# scope["state"] key: the sessions api/deps.py opened for this request, closed after the response.
+REQUEST_SESSIONS = "todo_api.db_sessions"
 
 
 class BodyTooLarge(HTTPException):
@@ -77,6 +79,8 @@ class RequestContextMiddleware:
                 ]
             await send(message)
 
+        # Shared by every copy of the scope further down, so sessions opened there are seen here.
+        state = scope.setdefault("state", {})
         HTTP_IN_FLIGHT.inc()
         try:
             await self.app(scope, limited_receive, send_wrapper)
@@ -85,6 +89,8 @@ class RequestContextMiddleware:
                 status = 413
                 await _send_json(send, 413, {"detail": "Request body too large"}, request_id)
         finally:
+            for session in state.pop(REQUEST_SESSIONS, ()):
+                await _close(session)
             HTTP_IN_FLIGHT.dec()
             elapsed = time.perf_counter() - started
             route = _route_template(scope)
@@ -106,6 +112,14 @@ class RequestContextMiddleware:
 @lru_cache(maxsize=1024)  # route templates and statuses are few; `labels()` costs a lookup+lock
 def _series(method: str, route: str, status: int) -> tuple[Any, Any]:
     return HTTP_REQUESTS.labels(method, route, str(status)), HTTP_LATENCY.labels(method, route)
+
+
+async def _close(session: Any) -> None:
+    """Roll back what the route left uncommitted and return the connection to the pool."""
+    try:
+        await session.close()
+    except Exception:  # the response is out; a broken connection is the pool's to discard
+        log.warning("closing a database session failed", exc_info=True)
 
 
 def _route_template(scope: Scope) -> str:
