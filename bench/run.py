@@ -716,9 +716,9 @@ def render(
         f"- Servers: {args.workers} uvicorn worker(s) each. Ours: `todo-api migrate`, then"
         " `todo-api serve` with APP_ENV=production, a generated AUTH_SECRET,"
         " MIGRATE_ON_START=false, LOG_LEVEL=INFO (JSON access log to a file), default pool"
-        " (10 + 10 overflow), CHAT_RATE_LIMIT raised so chat runs are not 429s, LLM_PROVIDER=local."
-        " Reference: bench/reference_app.py (FastAPI, PyJWT, one hand-written statement with"
-        " asyncpg / aiosqlite, orjson), same pool size.",
+        " (DB_POOL_SIZE=20, no overflow), CHAT_RATE_LIMIT raised so chat runs are not 429s,"
+        " LLM_PROVIDER=local. Reference: bench/reference_app.py (FastAPI, PyJWT, one hand-written"
+        " statement with asyncpg / aiosqlite, orjson), a pool of up to 20 connections.",
         "- Data: "
         + (
             f"{reports[0].users} users x {reports[0].tasks_per_user} tasks, bulk-inserted"

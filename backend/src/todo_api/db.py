@@ -89,14 +89,22 @@ class _FairQueue(AsyncAdaptedQueue[Any]):
         except Empty:
             if not block:
                 raise
-        waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[Any] = loop.create_future()
         self._waiters.append(waiter)
+        # A plain timer, not asyncio.wait_for (which wraps the wait in more futures and
+        # callbacks): it fails the wait unless a connection was handed over first.
+        timer = None if timeout is None else loop.call_later(timeout, _expire, waiter)
         try:
-            # wait_for returns a result that was set just as the timeout fired, so a handed-over
-            # connection is never dropped.
-            return await_(asyncio.wait_for(waiter, timeout))
-        except TimeoutError:
-            raise Empty from None
+            return await_(waiter)
+        finally:
+            if timer is not None:
+                timer.cancel()
+
+
+def _expire(waiter: asyncio.Future[Any]) -> None:
+    if not waiter.done():
+        waiter.set_exception(Empty())
 
 
 class FairAsyncQueuePool(AsyncAdaptedQueuePool):

@@ -67,6 +67,9 @@ class RequestContextMiddleware:
                     raise BodyTooLarge
             return message
 
+        # Shared by every copy of the scope further down, so sessions opened there are seen here.
+        state = scope.setdefault("state", {})
+
         async def send_wrapper(message: Message) -> None:
             nonlocal status, response_started
             if message["type"] == "http.response.start":
@@ -77,10 +80,11 @@ class RequestContextMiddleware:
                     *message["headers"],
                     (b"x-request-id", request_id.encode()),
                 ]
+                # The route has produced its response: give its connections back to the pool
+                # before the bytes go out (the routes do not stream from the database).
+                await _close_sessions(state)
             await send(message)
 
-        # Shared by every copy of the scope further down, so sessions opened there are seen here.
-        state = scope.setdefault("state", {})
         HTTP_IN_FLIGHT.inc()
         try:
             await self.app(scope, limited_receive, send_wrapper)
@@ -89,8 +93,7 @@ class RequestContextMiddleware:
                 status = 413
                 await _send_json(send, 413, {"detail": "Request body too large"}, request_id)
         finally:
-            for session in state.pop(REQUEST_SESSIONS, ()):
-                await _close(session)
+            await _close_sessions(state)  # when no response started (an error escaped)
             HTTP_IN_FLIGHT.dec()
             elapsed = time.perf_counter() - started
             route = _route_template(scope)
@@ -114,12 +117,13 @@ def _series(method: str, route: str, status: int) -> tuple[Any, Any]:
     return HTTP_REQUESTS.labels(method, route, str(status)), HTTP_LATENCY.labels(method, route)
 
 
-async def _close(session: Any) -> None:
-    """Roll back what the route left uncommitted and return the connection to the pool."""
-    try:
-        await session.close()
-    except Exception:  # the response is out; a broken connection is the pool's to discard
-        log.warning("closing a database session failed", exc_info=True)
+async def _close_sessions(state: dict[str, Any]) -> None:
+    """Roll back what the route left uncommitted and return its connections to the pool."""
+    for session in state.pop(REQUEST_SESSIONS, ()):
+        try:
+            await session.close()
+        except Exception:  # the response is decided; a broken connection is the pool's to discard
+            log.warning("closing a database session failed", exc_info=True)
 
 
 def _route_template(scope: Scope) -> str:
