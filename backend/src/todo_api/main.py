@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -16,7 +15,7 @@ from starlette.routing import Route
 
 from todo_api import __version__
 from todo_api.agent import build_agent
-from todo_api.api.middleware import RequestContextMiddleware
+from todo_api.api.middleware import CORSMiddleware, RequestContextMiddleware
 from todo_api.api.routes import auth, chat, health, tasks
 from todo_api.core.config import Settings, get_settings
 from todo_api.core.logging import configure_logging

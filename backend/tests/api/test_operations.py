@@ -90,3 +90,23 @@ async def test_ready_follows_the_database_down_and_back() -> None:
         await app.state.engine.dispose()
     assert down.status_code == 503
     assert back.status_code == 200
+
+
+async def test_cors_answers_browsers_and_varies_on_origin(client: httpx.AsyncClient) -> None:
+    """Requests without Origin skip Starlette's CORS work (api/middleware.CORSMiddleware) but
+    must still say that the response varies with it; browsers get the full CORS answer."""
+    plain = await client.get("/health")
+    assert plain.headers.get_list("vary") == ["Origin"]
+    assert "access-control-allow-origin" not in plain.headers
+    allowed = await client.get("/health", headers={"Origin": "http://localhost:3000"})
+    assert allowed.headers["access-control-allow-origin"] == "http://localhost:3000"
+    assert allowed.headers["access-control-allow-credentials"] == "true"
+    assert "Origin" in allowed.headers["vary"]
+    foreign = await client.get("/health", headers={"Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in foreign.headers
+    preflight = await client.options(
+        "/api/tasks",
+        headers={"Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST"},
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "http://localhost:3000"
