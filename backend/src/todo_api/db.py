@@ -56,6 +56,7 @@ def create_engine(settings: Settings, statement_timeout: float | None = None) ->
     engine = create_async_engine(settings.database_url, json_deserializer=orjson.loads, **kwargs)
     if settings.is_sqlite:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        _one_sqlite_writer_at_a_time(engine, settings.db_timeout_seconds)
     _check_liveness_on_checkout(engine)
     return engine
 
@@ -137,6 +138,35 @@ def _check_liveness_on_checkout(engine: AsyncEngine) -> None:
             # As pool_pre_ping does: drop every connection opened before now (the server
             # probably restarted) and check out a new one.
             raise InvalidatePoolError("pooled connection failed its liveness check")
+
+
+def _one_sqlite_writer_at_a_time(engine: AsyncEngine, timeout: float) -> None:
+    """Queue this process's SQLite writers on an asyncio lock, first come first served.
+
+    SQLite lets one transaction write at a time. Left to SQLite, concurrent writers retry on
+    its busy handler, which sleeps in growing steps: under load some waited out the timeout
+    (503) while others slipped in. A transaction takes the lock before its first write and
+    gives it back when its connection goes back to the pool; reads never wait for it (WAL)."""
+    lock = asyncio.Lock()
+    holder: list[Any] = []  # the DBAPI connection whose transaction holds the lock
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _acquire(conn: Any, _cur: Any, _sql: str, _params: Any, context: Any, _many: bool) -> None:
+        writes = context is not None and (context.isinsert or context.isupdate or context.isdelete)
+        dbapi_conn = conn.connection.dbapi_connection
+        if writes and not (holder and holder[0] is dbapi_conn):
+            await_(asyncio.wait_for(lock.acquire(), timeout))  # TimeoutError: 503
+            holder.append(dbapi_conn)
+
+    def _release(dbapi_conn: Any) -> None:
+        if holder and holder[0] is dbapi_conn:
+            holder.clear()
+            lock.release()
+
+    # After the transaction, not at its commit event (which fires before SQLite commits): the
+    # session returns its connection to the pool once its transaction is over.
+    for name in ("checkin", "invalidate", "soft_invalidate", "close"):
+        event.listen(engine.sync_engine.pool, name, lambda dbapi_conn, *_: _release(dbapi_conn))
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -253,3 +254,24 @@ async def test_other_users_tasks_are_invisible(
     assert listing["items"] == [] and listing["total"] == 0
     intact = (await client.get(f"/api/tasks/{tid}", headers=alice.headers)).json()
     assert intact["title"] == "alice's secret" and intact["completed"] is False
+
+
+async def test_concurrent_writes_all_succeed(client: httpx.AsyncClient, user: UserCtx) -> None:
+    """A burst of writers all land (on SQLite they queue on db._one_sqlite_writer_at_a_time;
+    the bench's c=32 write runs are the load test for that)."""
+    created = await asyncio.gather(
+        *[
+            client.post("/api/tasks", json={"title": f"burst {i}"}, headers=user.headers)
+            for i in range(60)
+        ]
+    )
+    assert sorted(r.status_code for r in created) == [201] * 60
+    toggled = await asyncio.gather(
+        *[
+            client.post(f"/api/tasks/{r.json()['id']}/complete", headers=user.headers)
+            for r in created
+        ]
+    )
+    assert [r.json()["completed"] for r in toggled] == [True] * 60
+    page = (await client.get("/api/tasks", params={"q": "burst"}, headers=user.headers)).json()
+    assert page["total"] == 60
