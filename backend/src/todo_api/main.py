@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from todo_api import __version__
 from todo_api.agent import build_agent
+from todo_api.api.deps import bearer_of_deleted_account
 from todo_api.api.middleware import CORSMiddleware, RequestContextMiddleware
 from todo_api.api.routes import auth, chat, health, tasks
 from todo_api.core.config import Settings, get_settings
@@ -23,7 +24,8 @@ from todo_api.core.ratelimit import RateLimited, RateLimiter
 from todo_api.core.security import TokenVerifier
 from todo_api.db import create_autocommit_sessionmaker, create_engine, create_sessionmaker
 from todo_api.mcp_server import McpApp
-from todo_api.services.errors import ServiceError
+from todo_api.services.errors import ServiceError, Unauthorized
+from todo_api.services.users import INVALID_TOKEN
 
 log = logging.getLogger("todo_api")
 
@@ -100,7 +102,9 @@ def _install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if await bearer_of_deleted_account(request):  # authentication answers before input
+            return await service_error(request, Unauthorized(INVALID_TOKEN))
         # Drop the echoed input: it may hold a password, and it may not be JSON-serialisable.
         errors = [
             {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}

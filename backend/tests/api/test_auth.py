@@ -143,3 +143,16 @@ async def test_failed_logins_are_rate_limited(sqlite_url: str) -> None:
     assert [r.status_code for r in codes] == [401, 401, 401, 429]
     assert int(codes[-1].headers["retry-after"]) >= 1
     assert blocked_even_with_right_password.status_code == 429
+
+
+async def test_deleted_account_gets_401_before_input_errors(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    victim = await make_user()
+    assert (await client.delete("/api/auth/me", headers=victim.headers)).status_code == 204
+    for path, body in [("/api/tasks", {}), ("/api/chat", {"message": ""}), ("/api/tasks", [])]:
+        resp = await client.post(path, json=body, headers=victim.headers)
+        assert resp.status_code == 401, (path, resp.text)
+    # A public route still reports its input errors, whatever token comes along.
+    signup = await client.post("/api/auth/signup", json={"email": "x"}, headers=victim.headers)
+    assert signup.status_code == 422

@@ -95,6 +95,20 @@ async def get_current_user_id(
 CurrentUserId = Annotated[int, Depends(get_current_user_id)]
 
 
+async def bearer_of_deleted_account(request: Request) -> bool:
+    """Whether the request's bearer token is valid but its account is gone. Asked only when a
+    request fails validation, which FastAPI reports before the services could answer 401."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token or not _needs_user(request.scope.get("route")):
+        return False
+    try:
+        user_id = request.app.state.tokens.user_id(token.strip())
+    except InvalidToken:
+        return False  # refused by get_current_user_id already, where a route needs a user
+    async with request.app.state.autocommit_sessionmaker() as session:
+        return not await users.user_exists(session, user_id)
+
+
 def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -143,3 +157,15 @@ def query_parameters(model: type[BaseModel]) -> dict[str, Any]:
             for name, prop in schema["properties"].items()
         ]
     }
+
+
+def _needs_user(route: Any) -> bool:
+    pending = [getattr(route, "dependant", None)]
+    while pending:
+        dependant = pending.pop()
+        if dependant is None:
+            continue
+        if dependant.call is get_current_user_id:
+            return True
+        pending.extend(dependant.dependencies)
+    return False
