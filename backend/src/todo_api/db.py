@@ -33,15 +33,18 @@ PING_IF_IDLE_SECONDS = 5.0
 
 def create_engine(settings: Settings, statement_timeout: float | None = None) -> AsyncEngine:
     """`statement_timeout` defaults to DB_TIMEOUT_SECONDS (serving); migrations pass more."""
-    kwargs: dict[str, Any] = {}
+    # The same pool on both databases (SQLite's default, 5 + 10 overflow, also opened and
+    # closed connections, each with its own thread, under steady load).
+    kwargs: dict[str, Any] = {
+        "poolclass": FairAsyncQueuePool,
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_max_overflow,
+        "pool_timeout": settings.db_timeout_seconds,
+    }
     if settings.is_sqlite:
         kwargs["connect_args"] = {"timeout": settings.db_timeout_seconds}
     else:
         kwargs.update(
-            poolclass=FairAsyncQueuePool,
-            pool_size=settings.db_pool_size,
-            max_overflow=settings.db_max_overflow,
-            pool_timeout=settings.db_timeout_seconds,
             pool_recycle=1800,
             connect_args={
                 # Fail fast when the server is down (connect) or hangs (every statement: a
