@@ -696,14 +696,17 @@ def render(
     elapsed: float,
 ) -> str:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    options = _command_options()
+    command = "uv run --project backend --frozen python bench/run.py " + " ".join(options)
+    by = "make bench" if options == ["--write-docs"] else command
     lines = [
         "## API: our backend vs. the minimal reference app",
         "",
-        f"Measured {when} by `make bench` (commit {vers.get('commit')}, {elapsed:.0f} s in all).",
+        f"Measured {when} by `{by}` (commit {vers.get('commit')}, {elapsed:.0f} s in all).",
         "",
-        "Reproduce: `make bench` — that is `uv run --project backend --frozen python bench/run.py"
-        " --write-docs` (add `--help` for the knobs; `make bench-quick` is the few-second smoke"
-        " run CI uses, which does not write this file).",
+        f"Reproduce: `{command}`. `make bench` is the same with one round (under 5 minutes);"
+        " add `--help` for the knobs; `make bench-quick` is the few-second smoke run CI uses,"
+        " which does not write this file.",
         "",
         f"- Machine: {info['nproc']} vCPU ({info['cpu']}), {info['memory']} RAM, {info['os']},"
         f" kernel {info['kernel']}. Shared: the server, PostgreSQL and the load generator all run"
@@ -780,6 +783,19 @@ def render(
     if FINDINGS.exists():
         lines += [FINDINGS.read_text().strip(), ""]
     return "\n".join(lines)
+
+
+def _command_options() -> list[str]:
+    """This run's options as typed, without --json (a local output path)."""
+    options, skip = [], False
+    for arg in sys.argv[1:]:
+        if skip:
+            skip = False
+        elif arg == "--json":
+            skip = True
+        elif not arg.startswith("--json="):
+            options.append(arg)
+    return options
 
 
 def write_docs(block: str) -> None:
