@@ -70,10 +70,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.agent = build_agent(settings)
     mcp_app = McpApp(settings, app.state.sessionmaker)
 
-    app.include_router(health.router)
-    app.include_router(auth.router)
+    # FastAPI tries routers in this order: the busiest first.
     app.include_router(tasks.router)
+    app.include_router(health.router)
     app.include_router(chat.router)
+    app.include_router(auth.router)
     # MCP streamable HTTP (GET/POST/DELETE) at exactly /mcp, Bearer-authenticated.
     app.router.routes.append(Route("/mcp", endpoint=mcp_app))
 
