@@ -14,10 +14,8 @@ import argparse
 import asyncio
 import os
 import resource
-import secrets
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -262,29 +260,12 @@ def main() -> int:
     p.add_argument("--profile", action="store_true")
     args = p.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="todo-cpu-"))
-    pg = None
     try:
-        if args.db == "postgresql":
-            pg_bin = bench.find_pg_bin()
-            assert pg_bin
-            pg = bench.PostgresServer(pg_bin)
-            pg.init()
-            pg.start()
-            url = pg.create_database("bench")
-        else:
-            url = f"sqlite:///{workdir / 'bench.db'}"
-        secret = secrets.token_hex(32)
-        env = bench.clean_env(
-            APP_ENV="production", AUTH_SECRET=secret, DATABASE_URL=url, MIGRATE_ON_START="false"
-        )
-        subprocess.run(
-            ["todo-api", "migrate"], env=env, cwd=workdir, check=True, capture_output=True
-        )
-        asyncio.run(amain(args, url, secret))
+        pg_bin = bench.find_pg_bin() if args.db == "postgresql" else None
+        with bench.migrated_database(args.db, pg_bin, workdir) as (url, secret, _env):
+            asyncio.run(amain(args, url, secret))
         return 0
     finally:
-        if pg is not None:
-            pg.cleanup()
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import secrets
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -77,69 +75,58 @@ def main() -> int:
     assert wrk, "apt-get install wrk"
     pg_bin = bench.find_pg_bin()
     workdir = Path(tempfile.mkdtemp(prefix="todo-profile-"))
-    pg = None
-    server = None
     try:
-        if args.db == "postgresql":
-            assert pg_bin
-            pg = bench.PostgresServer(pg_bin)
-            pg.init()
-            pg.start()
-            url = pg.create_database("bench")
-        else:
-            url = f"sqlite:///{workdir / 'bench.db'}"
-        secret = secrets.token_hex(32)
-        env = bench.clean_env(
-            APP_ENV="production",
-            AUTH_SECRET=secret,
-            DATABASE_URL=url,
-            MIGRATE_ON_START="false",
-            CHAT_RATE_LIMIT="1000000/minute",
-        )
-        subprocess.run(
-            ["todo-api", "migrate"], env=env, cwd=workdir, check=True, capture_output=True
-        )
-        ids = asyncio.run(bench.seed(url, args.users, args.tasks))
-        users_file = workdir / "users.txt"
-        bench.write_users_file(users_file, ids, secret)
-        port = bench.free_port()
-        out = workdir / "profile.pyisession"
-        cmd = [
-            sys.executable,
-            "-m",
-            "pyinstrument",
-            "-i",
-            "0.0005",
-            "-r",
-            "pyisession",
-            "-o",
-            str(out),
-            shutil.which("todo-api") or "todo-api",
-            "serve",
-            "--port",
-            str(port),
-        ]
-        server = bench.start_server("ours-profiled", cmd, env, port, workdir)
-        run = bench.run_wrk(
-            wrk, server, args.scenario, users_file, args.duration, args.connections, 1, seed=1
-        )
-        print(
-            f"{args.scenario}: {run.rps:.0f} req/s under the profiler, "
-            f"p50 {run.p50_ms:.1f} ms, errors {run.errors}"
-        )
-        server.proc.send_signal(signal.SIGINT)
-        server.proc.wait(timeout=60)
-        for _ in range(100):
-            if out.exists() and out.stat().st_size:
-                break
-            time.sleep(0.1)
-        report(out, args)
-        return 0
+        with bench.migrated_database(args.db, pg_bin, workdir) as (url, secret, base_env):
+            env = {**base_env, "CHAT_RATE_LIMIT": "1000000/minute"}
+            server = None
+            try:
+                ids = asyncio.run(bench.seed(url, args.users, args.tasks))
+                users_file = workdir / "users.txt"
+                bench.write_users_file(users_file, ids, secret)
+                port = bench.free_port()
+                out = workdir / "profile.pyisession"
+                cmd = [
+                    sys.executable,
+                    "-m",
+                    "pyinstrument",
+                    "-i",
+                    "0.0005",
+                    "-r",
+                    "pyisession",
+                    "-o",
+                    str(out),
+                    shutil.which("todo-api") or "todo-api",
+                    "serve",
+                    "--port",
+                    str(port),
+                ]
+                server = bench.start_server("ours-profiled", cmd, env, port, workdir)
+                run = bench.run_wrk(
+                    wrk,
+                    server,
+                    args.scenario,
+                    users_file,
+                    args.duration,
+                    args.connections,
+                    1,
+                    seed=1,
+                )
+                print(
+                    f"{args.scenario}: {run.rps:.0f} req/s under the profiler, "
+                    f"p50 {run.p50_ms:.1f} ms, errors {run.errors}"
+                )
+                server.proc.send_signal(signal.SIGINT)
+                server.proc.wait(timeout=60)
+                for _ in range(100):
+                    if out.exists() and out.stat().st_size:
+                        break
+                    time.sleep(0.1)
+                report(out, args)
+                return 0
+            finally:
+                if server is not None:
+                    server.stop()
     finally:
-        if server is not None:
-            server.stop()
-        if pg is not None:
-            pg.cleanup()
         shutil.rmtree(workdir, ignore_errors=True)
 
 

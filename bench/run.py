@@ -32,6 +32,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -530,11 +532,13 @@ class DbReport:
     chat_note: str = ""
 
 
-def bench_database(
-    kind: str, args: argparse.Namespace, wrk: str, pg_bin: str | None, workdir: Path
-) -> DbReport:
+@contextmanager
+def migrated_database(
+    kind: str, pg_bin: str | None, workdir: Path
+) -> Iterator[tuple[str, str, dict[str, str]]]:
+    """A throwaway database of `kind` ("postgresql": a testsupport.pg server, "sqlite": a file in
+    `workdir`) with the schema migrated. Yields (url, auth secret, the API's production env)."""
     pg: PostgresServer | None = None
-    servers: list[Server] = []
     try:
         if kind == "postgresql":
             assert pg_bin is not None
@@ -545,7 +549,7 @@ def bench_database(
         else:
             database_url = f"sqlite:///{workdir / 'bench.db'}"
         secret = secrets.token_hex(32)
-        base_env = clean_env(
+        env = clean_env(
             APP_ENV="production",
             AUTH_SECRET=secret,
             DATABASE_URL=database_url,
@@ -554,131 +558,154 @@ def bench_database(
         log(f"{kind}: todo-api migrate")
         subprocess.run(
             [shutil.which("todo-api") or "todo-api", "migrate"],
-            env=base_env,
+            env=env,
             cwd=workdir,
             check=True,
             capture_output=True,
             timeout=120,
         )
-        started = time.monotonic()
-        ids = asyncio.run(seed(database_url, args.users, args.tasks))
-        seed_seconds = time.monotonic() - started
-        log(f"{kind}: seeded {args.users} users x {args.tasks} tasks in {seed_seconds:.1f} s")
-        users_file = workdir / f"users-{kind}.txt"
-        tokens = write_users_file(users_file, ids, secret)
-
-        ours_port, ref_port = free_port(), free_port()
-        ours = start_server(
-            f"ours-{kind}",
-            [
-                shutil.which("todo-api") or "todo-api",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(ours_port),
-                "--workers",
-                str(args.workers),
-            ],
-            # The chat limit (30/minute per user by default) would turn the chat runs into 429s.
-            clean_env(
-                **base_env,
-                CHAT_RATE_LIMIT="1000000/minute",
-                LLM_PROVIDER="local",
-                **dict(kv.split("=", 1) for kv in args.ours_env),
-            ),
-            ours_port,
-            workdir,
-        )
-        servers.append(ours)
-        ref = start_server(
-            f"ref-{kind}",
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "reference_app:create_app",
-                "--factory",
-                "--app-dir",
-                str(BENCH),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(ref_port),
-                "--workers",
-                str(args.workers),
-                "--no-access-log",
-                "--log-level",
-                "warning",
-                "--timeout-keep-alive",
-                "5",
-            ],
-            clean_env(
-                REF_DATABASE_URL=database_url,
-                AUTH_SECRET=secret,
-                REF_POOL_SIZE="20" if kind == "postgresql" else "15",
-            ),
-            ref_port,
-            workdir,
-        )
-        servers.append(ref)
-
-        chat = has_chat(ours, tokens[min(tokens)])
-        chat_note = "" if chat else "POST /api/chat is not in this build yet: chat rows skipped"
-        problems = [f"{kind}: {p}" for p in check_same_json(ours, ref, tokens, ids, chat)]
-        for p in problems:
-            log(f"JSON CHECK FAILED {p}")
-
-        results = []
-        for scenario in SCENARIOS:
-            if scenario in CHAT and not chat:
-                continue
-            result = Result(scenario)
-            for rnd in range(args.rounds):
-                order = [(ours, result.ours), (ref, result.ref)]
-                if rnd % 2:
-                    order.reverse()
-                for server, runs in order:
-                    if args.warmup:
-                        run_wrk(
-                            wrk,
-                            server,
-                            scenario,
-                            users_file,
-                            args.warmup,
-                            args.connections,
-                            args.threads,
-                            seed=1000 + rnd,
-                        )
-                    runs.append(
-                        run_wrk(
-                            wrk,
-                            server,
-                            scenario,
-                            users_file,
-                            args.duration,
-                            args.connections,
-                            args.threads,
-                            seed=rnd + 1,
-                        )
-                    )
-            o, r = Result.summary(result.ours), Result.summary(result.ref)
-            log(
-                f"{kind:10} {scenario:9} ours {o.rps:7.0f} req/s p50 {o.p50_ms:6.1f} "
-                f"p99 {o.p99_ms:6.1f} err {o.errors} | ref {r.rps:7.0f} req/s p50 {r.p50_ms:6.1f}"
-                f" p99 {r.p99_ms:6.1f} err {r.errors} | ratio {result.ratio:.2f}"
-                f" | CPU ms/req ours {o.cpu_ms:.2f} ref {r.cpu_ms:.2f} ratio {result.cpu_ratio:.2f}"
-            )
-            results.append(result)
-        for server in servers:
-            if server.proc.poll() is not None:
-                problems.append(f"{kind}: {server.name} died during the run:\n{server.tail()}")
-        return DbReport(kind, results, problems, seed_seconds, args.users, args.tasks, chat_note)
+        yield database_url, secret, env
     finally:
-        for server in servers:
-            server.stop()
         if pg is not None:
             pg.cleanup()
+
+
+def bench_database(
+    kind: str, args: argparse.Namespace, wrk: str, pg_bin: str | None, workdir: Path
+) -> DbReport:
+    servers: list[Server] = []
+    with migrated_database(kind, pg_bin, workdir) as (database_url, secret, base_env):
+        try:
+            return _bench_servers(kind, args, wrk, workdir, database_url, secret, base_env, servers)
+        finally:
+            for server in servers:
+                server.stop()
+
+
+def _bench_servers(
+    kind: str,
+    args: argparse.Namespace,
+    wrk: str,
+    workdir: Path,
+    database_url: str,
+    secret: str,
+    base_env: dict[str, str],
+    servers: list[Server],
+) -> DbReport:
+    started = time.monotonic()
+    ids = asyncio.run(seed(database_url, args.users, args.tasks))
+    seed_seconds = time.monotonic() - started
+    log(f"{kind}: seeded {args.users} users x {args.tasks} tasks in {seed_seconds:.1f} s")
+    users_file = workdir / f"users-{kind}.txt"
+    tokens = write_users_file(users_file, ids, secret)
+
+    ours_port, ref_port = free_port(), free_port()
+    ours = start_server(
+        f"ours-{kind}",
+        [
+            shutil.which("todo-api") or "todo-api",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(ours_port),
+            "--workers",
+            str(args.workers),
+        ],
+        # The chat limit (30/minute per user by default) would turn the chat runs into 429s.
+        clean_env(
+            **base_env,
+            CHAT_RATE_LIMIT="1000000/minute",
+            LLM_PROVIDER="local",
+            **dict(kv.split("=", 1) for kv in args.ours_env),
+        ),
+        ours_port,
+        workdir,
+    )
+    servers.append(ours)
+    ref = start_server(
+        f"ref-{kind}",
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "reference_app:create_app",
+            "--factory",
+            "--app-dir",
+            str(BENCH),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(ref_port),
+            "--workers",
+            str(args.workers),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+            "--timeout-keep-alive",
+            "5",
+        ],
+        clean_env(
+            REF_DATABASE_URL=database_url,
+            AUTH_SECRET=secret,
+            REF_POOL_SIZE="20" if kind == "postgresql" else "15",
+        ),
+        ref_port,
+        workdir,
+    )
+    servers.append(ref)
+
+    chat = has_chat(ours, tokens[min(tokens)])
+    chat_note = "" if chat else "POST /api/chat is not in this build yet: chat rows skipped"
+    problems = [f"{kind}: {p}" for p in check_same_json(ours, ref, tokens, ids, chat)]
+    for p in problems:
+        log(f"JSON CHECK FAILED {p}")
+
+    results = []
+    for scenario in SCENARIOS:
+        if scenario in CHAT and not chat:
+            continue
+        result = Result(scenario)
+        for rnd in range(args.rounds):
+            order = [(ours, result.ours), (ref, result.ref)]
+            if rnd % 2:
+                order.reverse()
+            for server, runs in order:
+                if args.warmup:
+                    run_wrk(
+                        wrk,
+                        server,
+                        scenario,
+                        users_file,
+                        args.warmup,
+                        args.connections,
+                        args.threads,
+                        seed=1000 + rnd,
+                    )
+                runs.append(
+                    run_wrk(
+                        wrk,
+                        server,
+                        scenario,
+                        users_file,
+                        args.duration,
+                        args.connections,
+                        args.threads,
+                        seed=rnd + 1,
+                    )
+                )
+        o, r = Result.summary(result.ours), Result.summary(result.ref)
+        log(
+            f"{kind:10} {scenario:9} ours {o.rps:7.0f} req/s p50 {o.p50_ms:6.1f} "
+            f"p99 {o.p99_ms:6.1f} err {o.errors} | ref {r.rps:7.0f} req/s p50 {r.p50_ms:6.1f}"
+            f" p99 {r.p99_ms:6.1f} err {r.errors} | ratio {result.ratio:.2f}"
+            f" | CPU ms/req ours {o.cpu_ms:.2f} ref {r.cpu_ms:.2f} ratio {result.cpu_ratio:.2f}"
+        )
+        results.append(result)
+    for server in servers:
+        if server.proc.poll() is not None:
+            problems.append(f"{kind}: {server.name} died during the run:\n{server.tail()}")
+    return DbReport(kind, results, problems, seed_seconds, args.users, args.tasks, chat_note)
 
 
 # --- report ---------------------------------------------------------------------------------
