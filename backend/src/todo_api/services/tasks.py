@@ -31,8 +31,9 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.engine import Result
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from todo_api.models import Task, utcnow
 from todo_api.schemas import (
@@ -154,8 +155,11 @@ def _page_statement(
     return page, select(func.count()).select_from(_TABLE).where(*conds)
 
 
-async def _conn(session: AsyncSession) -> AsyncConnection:
-    return await session.connection()
+async def _execute(
+    session: AsyncSession, stmt: Any, params: dict[str, Any]
+) -> Result[*tuple[Any, ...]]:
+    """Run a Core statement on the session's connection (in its transaction, if any)."""
+    return await (await session.connection()).execute(stmt, params)
 
 
 async def list_tasks(
@@ -172,18 +176,17 @@ async def list_tasks(
         params["priority"] = query.priority.value
     if text:
         params["pattern"] = f"%{_escape_like(text.lower())}%"
-    conn = await _conn(session)
-    rows = (await conn.execute(page, params)).all()
+    rows = (await _execute(session, page, params)).all()
     if rows:
         return cast(Sequence[TaskRow], rows), int(rows[0].total_count)
-    total = 0 if query.offset == 0 else int(await conn.scalar(count, params) or 0)
+    total = 0 if query.offset == 0 else int((await _execute(session, count, params)).scalar() or 0)
     if total == 0:
         await require_account(session, user_id)  # a deleted account's token: 401, not []
     return [], total
 
 
 async def get_task(session: AsyncSession, user_id: int, task_id: int) -> TaskRow:
-    row = (await (await _conn(session)).execute(_GET, _owned(user_id, task_id))).first()
+    row = (await _execute(session, _GET, _owned(user_id, task_id))).first()
     if row is None:
         await not_found(session, user_id, "Task not found")
     return cast(TaskRow, row)
@@ -192,9 +195,8 @@ async def get_task(session: AsyncSession, user_id: int, task_id: int) -> TaskRow
 async def create_task(session: AsyncSession, user_id: int, data: TaskCreate) -> TaskRow:
     now = utcnow()
     values = {"user_id": user_id, **data.model_dump(), "created_at": now, "updated_at": now}
-    conn = await _conn(session)
     try:
-        row = (await conn.execute(_INSERT, values)).one()
+        row = (await _execute(session, _INSERT, values)).one()
     except IntegrityError:  # the only constraint an insert can break: the owner is gone
         await session.rollback()
         await require_account(session, user_id)
@@ -211,7 +213,7 @@ async def update_task(
     params = {**_owned(user_id, task_id), "now": utcnow()}
     params.update({f"new_{field}": value for field, value in changes.items()})
     stmt = _update_statement(tuple(sorted(changes)))
-    row = (await (await _conn(session)).execute(stmt, params)).first()
+    row = (await _execute(session, stmt, params)).first()
     if row is None:
         await not_found(session, user_id, "Task not found")
     return cast(TaskRow, row)
@@ -237,26 +239,26 @@ async def set_completed(
         stmt = _TOGGLE
     else:
         stmt, params["completed"] = _SET_COMPLETED, completed
-    row = (await (await _conn(session)).execute(stmt, params)).first()
+    row = (await _execute(session, stmt, params)).first()
     if row is None:
         await not_found(session, user_id, "Task not found")
     return cast(TaskRow, row)
 
 
 async def delete_task(session: AsyncSession, user_id: int, task_id: int) -> TaskRow:
-    row = (await (await _conn(session)).execute(_DELETE, _owned(user_id, task_id))).first()
+    row = (await _execute(session, _DELETE, _owned(user_id, task_id))).first()
     if row is None:
         await not_found(session, user_id, "Task not found")
     return cast(TaskRow, row)
 
 
 async def delete_completed(session: AsyncSession, user_id: int) -> int:
-    result = await (await _conn(session)).execute(_DELETE_COMPLETED, {"user_id": user_id})
+    result = await _execute(session, _DELETE_COMPLETED, {"user_id": user_id})
     return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def count_tasks(session: AsyncSession, user_id: int) -> dict[str, int]:
-    rows = await (await _conn(session)).execute(_COUNT_BY_STATUS, {"user_id": user_id})
+    rows = await _execute(session, _COUNT_BY_STATUS, {"user_id": user_id})
     counts = {bool(done): int(n) for done, n in rows.all()}
     pending, completed = counts.get(False, 0), counts.get(True, 0)
     return {"total": pending + completed, "pending": pending, "completed": completed}
@@ -274,8 +276,8 @@ async def all_tasks(
     session: AsyncSession, user_id: int, *, completed: bool | None = None, limit: int = 2000
 ) -> Sequence[TaskRow]:
     """Every task of the user (oldest first, bounded), e.g. to resolve "the milk one" to a task."""
-    conn = await _conn(session)
-    rows = await conn.execute(_all_statement(completed), {"user_id": user_id, "limit": limit})
+    params = {"user_id": user_id, "limit": limit}
+    rows = await _execute(session, _all_statement(completed), params)
     return cast(Sequence[TaskRow], rows.all())
 
 
