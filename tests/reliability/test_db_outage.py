@@ -21,7 +21,7 @@ from testsupport.pg import PostgresServer, find_pg_bin
 from testsupport.server import BackendServer
 from testsupport.tools import require
 
-from .conftest import Secrets, backend_env
+from .conftest import Secrets, backend_env, signup
 from .ledger import LEDGER
 
 ITEM = 4
@@ -196,15 +196,8 @@ def test_backend_rides_out_a_database_outage(
     with BackendServer(env) as srv:
         proc = psutil.Process(srv.pid)
         created = proc.create_time()
-        tokens = []
         with httpx.Client(base_url=srv.url, timeout=30) as c:
-            for _ in range(WRITERS + 1):
-                r = c.post(
-                    "/api/auth/signup",
-                    json={"email": f"o-{uuid.uuid4().hex[:10]}@example.com", "password": "x" * 12},
-                )
-                assert r.status_code == 201, r.text
-                tokens.append(r.json()["access_token"])
+            tokens = [signup(c).token for _ in range(WRITERS + 1)]
 
         tl = asyncio.run(run_scenario(srv, own_pg, tokens))
 
@@ -414,15 +407,8 @@ def test_backend_fails_fast_when_the_database_hangs(
     url = own_pg.create_database("freeze")
     env = backend_env(url, secret_values, DB_TIMEOUT_SECONDS=str(DB_TIMEOUT))
     with BackendServer(env) as srv:
-        tokens = []
         with httpx.Client(base_url=srv.url, timeout=30) as c:
-            for _ in range(WRITERS):
-                r = c.post(
-                    "/api/auth/signup",
-                    json={"email": f"f-{uuid.uuid4().hex[:10]}@example.com", "password": "x" * 12},
-                )
-                assert r.status_code == 201, r.text
-                tokens.append(r.json()["access_token"])
+            tokens = [signup(c).token for _ in range(WRITERS)]
         tl = asyncio.run(run_freeze(srv, own_pg, tokens))
         assert srv.is_running()
         o = tl.outages[0]
