@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import time
+from functools import lru_cache
 
 from limits import RateLimitItem, parse
 
@@ -31,6 +32,7 @@ class RateLimiter:
         self._full_at: dict[str, float] = {}
 
     @staticmethod
+    @lru_cache(maxsize=16)  # the specs come from settings: a handful, parsed on every request
     def parse(spec: str) -> RateLimitItem:
         return parse(spec)
 
