@@ -23,6 +23,7 @@ from todo_api.core.logging import configure_logging
 from todo_api.core.ratelimit import RateLimited, RateLimiter
 from todo_api.core.security import TokenVerifier
 from todo_api.db import create_autocommit_sessionmaker, create_engine, create_sessionmaker
+from todo_api.db_direct import DirectDatabase
 from todo_api.mcp_server import McpApp
 from todo_api.services.errors import ServiceError, Unauthorized
 from todo_api.services.users import INVALID_TOKEN
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.autocommit_sessionmaker = create_autocommit_sessionmaker(engine)
+    app.state.direct_db = DirectDatabase(engine)
     app.state.limiter = RateLimiter()
     app.state.tokens = TokenVerifier(settings.auth_secret.get_secret_value())
     app.state.agent = build_agent(settings)

@@ -44,7 +44,15 @@ class UTCDateTime(TypeDecorator[datetime]):
     def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
         if dialect.name == "postgresql":
             return None  # timestamptz arrives aware already: skip a call per value and row
+        if dialect.name == "sqlite":
+            # SQLite keeps "YYYY-MM-DD HH:MM:SS.ffffff" text: one C parse, instead of
+            # SQLAlchemy's regex parse plus process_result_value (2 of 50 rows' 9 columns).
+            return _parse_sqlite_utc
         return super().result_processor(dialect, coltype)
+
+
+def _parse_sqlite_utc(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
 class Base(DeclarativeBase):

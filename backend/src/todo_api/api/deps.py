@@ -15,6 +15,7 @@ from todo_api.api.middleware import REQUEST_SESSIONS
 from todo_api.core.config import Settings
 from todo_api.core.ratelimit import RateLimiter
 from todo_api.core.security import InvalidToken, TokenVerifier
+from todo_api.db_direct import DirectConnection
 from todo_api.services import users
 from todo_api.services.errors import Unauthorized
 
@@ -52,16 +53,17 @@ async def get_session(request: Request) -> AsyncSession:
     return _request_session(request, maker)
 
 
-async def get_autocommit_session(request: Request) -> AsyncSession:
-    """For routes that read or write with a single statement: no BEGIN/COMMIT round trips on
-    PostgreSQL (see db.create_autocommit_sessionmaker). The task routes: one UPDATE ... RETURNING
-    is as atomic as the same statement in a transaction."""
-    return _request_session(request, request.app.state.autocommit_sessionmaker)
+async def get_direct_connection(request: Request) -> DirectConnection:
+    """For routes that read or write with a single statement (the task routes): it runs on the
+    driver, without a session or a transaction around it (see db_direct)."""
+    conn: DirectConnection = request.app.state.direct_db.connection()
+    request.scope["state"].setdefault(REQUEST_SESSIONS, []).append(conn)
+    return conn
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
-SingleStatementSessionDep = Annotated[AsyncSession, Depends(get_autocommit_session)]
+DirectConnectionDep = Annotated[DirectConnection, Depends(get_direct_connection)]
 LimiterDep = Annotated[RateLimiter, Depends(get_limiter)]
 
 

@@ -31,10 +31,9 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Result
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from todo_api.db_direct import Db, execute
 from todo_api.models import Task, utcnow
 from todo_api.schemas import (
     SortField,
@@ -88,7 +87,11 @@ _PRIORITY_RANK = case({"low": 0, "medium": 1, "high": 2}, value=_T.priority, els
 _OWNED = (_T.id == bindparam("task_id"), _T.user_id == bindparam("owner_id"))
 
 _GET = select(*COLUMNS).where(*_OWNED)
-_INSERT = insert(_TABLE).returning(*COLUMNS)
+_INSERT = (
+    insert(_TABLE)
+    .values({name: bindparam(name) for name in ("user_id", *(c.key for c in COLUMNS[1:]))})
+    .returning(*COLUMNS)
+)
 _SET_COMPLETED = (
     update(_TABLE)
     .where(*_OWNED)
@@ -155,15 +158,8 @@ def _page_statement(
     return page, select(func.count()).select_from(_TABLE).where(*conds)
 
 
-async def _execute(
-    session: AsyncSession, stmt: Any, params: dict[str, Any]
-) -> Result[*tuple[Any, ...]]:
-    """Run a Core statement on the session's connection (in its transaction, if any)."""
-    return await (await session.connection()).execute(stmt, params)
-
-
 async def list_tasks(
-    session: AsyncSession, user_id: int, query: TaskQuery | None = None
+    db: Db, user_id: int, query: TaskQuery | None = None
 ) -> tuple[Sequence[TaskRow], int]:
     """One page of the user's tasks and the total matching count, in one statement."""
     query = query or TaskQuery()
@@ -176,46 +172,44 @@ async def list_tasks(
         params["priority"] = query.priority.value
     if text:
         params["pattern"] = f"%{_escape_like(text.lower())}%"
-    rows = (await _execute(session, page, params)).all()
+    rows = (await execute(db, page, params)).all()
     if rows:
         return cast(Sequence[TaskRow], rows), int(rows[0].total_count)
-    total = 0 if query.offset == 0 else int((await _execute(session, count, params)).scalar() or 0)
+    total = 0 if query.offset == 0 else int((await execute(db, count, params)).scalar() or 0)
     if total == 0:
-        await require_account(session, user_id)  # a deleted account's token: 401, not []
+        await require_account(db, user_id)  # a deleted account's token: 401, not []
     return [], total
 
 
-async def get_task(session: AsyncSession, user_id: int, task_id: int) -> TaskRow:
-    row = (await _execute(session, _GET, _owned(user_id, task_id))).first()
+async def get_task(db: Db, user_id: int, task_id: int) -> TaskRow:
+    row = (await execute(db, _GET, _owned(user_id, task_id))).first()
     if row is None:
-        await not_found(session, user_id, "Task not found")
+        await not_found(db, user_id, "Task not found")
     return cast(TaskRow, row)
 
 
-async def create_task(session: AsyncSession, user_id: int, data: TaskCreate) -> TaskRow:
+async def create_task(db: Db, user_id: int, data: TaskCreate) -> TaskRow:
     now = utcnow()
     values = {"user_id": user_id, **data.model_dump(), "created_at": now, "updated_at": now}
     try:
-        row = (await _execute(session, _INSERT, values)).one()
+        row = (await execute(db, _INSERT, values)).one()
     except IntegrityError:  # the only constraint an insert can break: the owner is gone
-        await session.rollback()
-        await require_account(session, user_id)
+        await db.rollback()
+        await require_account(db, user_id)
         raise
     return cast(TaskRow, row)
 
 
-async def update_task(
-    session: AsyncSession, user_id: int, task_id: int, data: TaskUpdate
-) -> TaskRow:
+async def update_task(db: Db, user_id: int, task_id: int, data: TaskUpdate) -> TaskRow:
     changes = data.model_dump(exclude_unset=True)
     if not changes:
-        return await get_task(session, user_id, task_id)
+        return await get_task(db, user_id, task_id)
     params = {**_owned(user_id, task_id), "now": utcnow()}
     params.update({f"new_{field}": value for field, value in changes.items()})
     stmt = _update_statement(tuple(sorted(changes)))
-    row = (await _execute(session, stmt, params)).first()
+    row = (await execute(db, stmt, params)).first()
     if row is None:
-        await not_found(session, user_id, "Task not found")
+        await not_found(db, user_id, "Task not found")
     return cast(TaskRow, row)
 
 
@@ -231,7 +225,7 @@ def _update_statement(fields: tuple[str, ...]) -> Any:
 
 
 async def set_completed(
-    session: AsyncSession, user_id: int, task_id: int, completed: bool | None = None
+    db: Db, user_id: int, task_id: int, completed: bool | None = None
 ) -> TaskRow:
     """Mark done / not done; `None` toggles."""
     params = {**_owned(user_id, task_id), "now": utcnow()}
@@ -239,26 +233,26 @@ async def set_completed(
         stmt = _TOGGLE
     else:
         stmt, params["completed"] = _SET_COMPLETED, completed
-    row = (await _execute(session, stmt, params)).first()
+    row = (await execute(db, stmt, params)).first()
     if row is None:
-        await not_found(session, user_id, "Task not found")
+        await not_found(db, user_id, "Task not found")
     return cast(TaskRow, row)
 
 
-async def delete_task(session: AsyncSession, user_id: int, task_id: int) -> TaskRow:
-    row = (await _execute(session, _DELETE, _owned(user_id, task_id))).first()
+async def delete_task(db: Db, user_id: int, task_id: int) -> TaskRow:
+    row = (await execute(db, _DELETE, _owned(user_id, task_id))).first()
     if row is None:
-        await not_found(session, user_id, "Task not found")
+        await not_found(db, user_id, "Task not found")
     return cast(TaskRow, row)
 
 
-async def delete_completed(session: AsyncSession, user_id: int) -> int:
-    result = await _execute(session, _DELETE_COMPLETED, {"user_id": user_id})
+async def delete_completed(db: Db, user_id: int) -> int:
+    result = await execute(db, _DELETE_COMPLETED, {"user_id": user_id})
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-async def count_tasks(session: AsyncSession, user_id: int) -> dict[str, int]:
-    rows = await _execute(session, _COUNT_BY_STATUS, {"user_id": user_id})
+async def count_tasks(db: Db, user_id: int) -> dict[str, int]:
+    rows = await execute(db, _COUNT_BY_STATUS, {"user_id": user_id})
     counts = {bool(done): int(n) for done, n in rows.all()}
     pending, completed = counts.get(False, 0), counts.get(True, 0)
     return {"total": pending + completed, "pending": pending, "completed": completed}
@@ -273,11 +267,11 @@ def _all_statement(completed: bool | None) -> Select[Any]:
 
 
 async def all_tasks(
-    session: AsyncSession, user_id: int, *, completed: bool | None = None, limit: int = 2000
+    db: Db, user_id: int, *, completed: bool | None = None, limit: int = 2000
 ) -> Sequence[TaskRow]:
     """Every task of the user (oldest first, bounded), e.g. to resolve "the milk one" to a task."""
     params = {"user_id": user_id, "limit": limit}
-    rows = await _execute(session, _all_statement(completed), params)
+    rows = await execute(db, _all_statement(completed), params)
     return cast(Sequence[TaskRow], rows.all())
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from todo_api.core.security import hash_password, verify_password
+from todo_api.db_direct import Db, execute
 from todo_api.models import User
 from todo_api.services.errors import Conflict, NotFound, Unauthorized
 
@@ -59,12 +60,11 @@ async def delete_user(session: AsyncSession, user_id: int) -> None:
 _USER_EXISTS = select(User.__table__.c.id).where(User.__table__.c.id == bindparam("user_id"))
 
 
-async def user_exists(session: AsyncSession, user_id: int) -> bool:
-    conn = await session.connection()
-    return await conn.scalar(_USER_EXISTS, {"user_id": user_id}) is not None
+async def user_exists(db: Db, user_id: int) -> bool:
+    return (await execute(db, _USER_EXISTS, {"user_id": user_id})).scalar() is not None
 
 
-async def require_account(session: AsyncSession, user_id: int) -> None:
+async def require_account(db: Db, user_id: int) -> None:
     """Raise Unauthorized when the account behind a valid token has been deleted.
 
     Requests do not look the account up before they run (that was one query on every request):
@@ -72,11 +72,11 @@ async def require_account(session: AsyncSession, user_id: int) -> None:
     cannot insert (foreign key). The services call this where a deleted account and an empty
     result look alike (a miss, an empty list, a refused insert), so its token still gets 401.
     """
-    if not await user_exists(session, user_id):
+    if not await user_exists(db, user_id):
         raise Unauthorized(INVALID_TOKEN)
 
 
-async def not_found(session: AsyncSession, user_id: int, detail: str) -> NoReturn:
+async def not_found(db: Db, user_id: int, detail: str) -> NoReturn:
     """A miss: NotFound, or Unauthorized when it is the account that is gone."""
-    await require_account(session, user_id)
+    await require_account(db, user_id)
     raise NotFound(detail)
