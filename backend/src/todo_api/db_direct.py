@@ -13,10 +13,8 @@ SQLite, where aiosqlite hops to its thread once per call (bench/findings.md). So
 - driver errors become SQLAlchemy's (IntegrityError, DataError, OperationalError) so callers
   and the app's error handlers see one set of exceptions, whichever path ran the statement.
 
-A `DirectConnection` has no transaction of its own: on PostgreSQL each statement commits on its
-own (the routes that use it run one statement, as atomic alone); on SQLite a write opens the
-driver's implicit transaction and `commit()` ends it. Multi-statement units of work (a chat
-turn, an MCP tool call) keep using sessions; the services accept either (`execute`).
+The services accept a `DirectConnection` or a session (`execute`): the REST routes and the
+chat turn run direct, MCP tool calls and the less busy routes on sessions.
 """
 
 from __future__ import annotations
@@ -28,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy.engine.interfaces import Dialect
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import ClauseElement
@@ -118,6 +116,7 @@ class DirectDatabase:
         self.dialect = engine.dialect
         self.is_sqlite = self.dialect.name == "sqlite"
         self.write_lock = sqlite_write_lock(engine) if self.is_sqlite else None
+        self.dbapi_error: type[Exception] = self.dialect.loaded_dbapi.Error
         # Keyed by id(): SQLAlchemy statements overload ==. The statement is kept alive with
         # its entry, so an id is never reused for another one while cached. Statements here are
         # module constants or lru_cached by shape: this stays small.
@@ -129,22 +128,23 @@ class DirectDatabase:
             hit = self._compiled[id(stmt)] = (stmt, compile_statement(stmt, self.dialect))
         return hit[1]
 
-    def connection(self) -> DirectConnection:
-        return DirectConnection(self)
+    def connection(self, *, transactional: bool = False) -> DirectConnection:
+        return DirectConnection(self, transactional=transactional)
 
 
 class DirectConnection:
-    """A pooled connection used through its driver, checked out on the first statement and
-    returned by `close()` (api/middleware.py closes a request's connections)."""
+    """A pooled connection used through its driver: checked out on the first statement, given
+    back by `commit()`, `rollback()` or `close()` (api/middleware.py closes a request's).
 
-    def __init__(self, db: DirectDatabase) -> None:
+    `transactional=False` (single-statement routes): on PostgreSQL each statement commits on its
+    own. `transactional=True` (a chat turn): statements share one transaction, opened before the
+    first one, until `commit()` or `rollback()`. On SQLite the driver opens its implicit
+    transaction at the first write either way, as it does under a session."""
+
+    def __init__(self, db: DirectDatabase, *, transactional: bool = False) -> None:
         self._db = db
+        self._transactional = transactional and not db.is_sqlite
         self._proxy: PoolProxiedConnection | None = None
-
-    async def _checkout(self) -> PoolProxiedConnection:
-        if self._proxy is None:
-            self._proxy = await self._db.engine.raw_connection()
-        return self._proxy
 
     async def execute(self, stmt: ClauseElement, values: dict[str, Any]) -> DirectResult:
         db = self._db
@@ -153,14 +153,16 @@ class DirectConnection:
             constant if name is None else values[name] if convert is None else convert(values[name])
             for name, convert, constant in c.params
         ]
-        proxy = await self._checkout()
-        driver = proxy.driver_connection
+        proxy = self._proxy or await self._checkout()
+        driver: Any = proxy.driver_connection
         if db.write_lock is not None and c.writes:
             await db.write_lock.acquire(proxy.dbapi_connection)  # TimeoutError: 503
         try:
             if db.is_sqlite:
                 records, rowcount = await _run_sqlite(driver, c, args)
             else:
+                if self._transactional and not driver.is_in_transaction():
+                    await driver.execute("BEGIN")
                 records, rowcount = await _run_asyncpg(driver, c, args)
         except Exception as exc:
             raise await self._translate(exc, c.sql) from exc
@@ -178,24 +180,39 @@ class DirectConnection:
                 rows = [make(record) for record in records]
         return DirectResult(rows, rowcount)
 
+    async def _checkout(self) -> PoolProxiedConnection:
+        try:
+            self._proxy = await self._db.engine.raw_connection()
+        except self._db.dbapi_error as exc:  # the pool raises the driver adapter's own errors
+            raise DBAPIError.instance(None, None, exc, self._db.dbapi_error) from exc
+        return self._proxy
+
     async def commit(self) -> None:
-        """End SQLite's implicit write transaction; on PostgreSQL each statement committed."""
-        if self._proxy is not None and self._db.is_sqlite:
-            driver: Any = self._proxy.driver_connection
-            if driver.in_transaction:
-                await driver.commit()
+        """Commit the open transaction, if any, and give the connection back to the pool."""
+        await self._end("COMMIT")
 
     async def rollback(self) -> None:
-        if self._proxy is not None and self._db.is_sqlite:
-            driver: Any = self._proxy.driver_connection
-            if driver.in_transaction:
-                await driver.rollback()
+        await self._end("ROLLBACK")
 
     async def close(self) -> None:
-        """Back to the pool, which rolls back anything left uncommitted."""
-        proxy, self._proxy = self._proxy, None
-        if proxy is not None:
-            await greenlet_spawn(proxy.close)
+        """Roll back whatever is uncommitted and give the connection back to the pool."""
+        await self._end("ROLLBACK")
+
+    async def _end(self, how: str) -> None:
+        proxy = self._proxy
+        if proxy is None:
+            return
+        driver: Any = proxy.driver_connection
+        try:
+            if self._db.is_sqlite:
+                if driver.in_transaction:
+                    await (driver.commit() if how == "COMMIT" else driver.rollback())
+            elif driver.is_in_transaction():  # the pool's reset cannot see a driver-level BEGIN
+                await driver.execute(how)
+        except Exception as exc:
+            raise await self._translate(exc, how) from exc
+        self._proxy = None
+        await greenlet_spawn(proxy.close)
 
     async def _translate(self, exc: Exception, sql: str) -> Exception:
         """The SQLAlchemy exception for a driver error (parameters left out: they may hold user
@@ -208,7 +225,10 @@ class DirectConnection:
             return IntegrityError(sql, None, exc)
         if isinstance(exc, sqlite3.DataError) or sqlstate.startswith("22"):
             return DataError(sql, None, exc)
-        if not sqlstate and not isinstance(exc, sqlite3.Error):  # the connection broke
+        # No SQLSTATE: the driver lost the connection; 08: connection exception; 57P: the
+        # server is shutting down or restarting. The connection is no use to the next request.
+        broken = not sqlstate and not isinstance(exc, sqlite3.Error)
+        if broken or sqlstate.startswith(("08", "57P")):
             await self._invalidate(exc)
         return OperationalError(sql, None, exc)
 

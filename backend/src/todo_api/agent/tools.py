@@ -16,11 +16,11 @@ from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from todo_api.agent.dates import find_due
 from todo_api.agent.matching import Resolution, parse_id, resolve
 from todo_api.core.metrics import CHAT_TOOL_CALLS
+from todo_api.db_direct import Db
 from todo_api.schemas import Priority, TaskCreate, TaskUpdate
 from todo_api.services import tasks as task_service
 from todo_api.services.errors import NotFound
@@ -258,11 +258,11 @@ def parse_due_arg(value: str, today: date) -> date | None:
 
 
 class ToolBox:
-    """The tools, bound to one database session and one user. Their writes join the session's
-    transaction; they do not commit (see `release`)."""
+    """The tools, bound to one database connection (a session or a direct connection) and one
+    user. Their writes join its transaction; they do not commit (see `release`)."""
 
-    def __init__(self, session: AsyncSession, user_id: int, today: date) -> None:
-        self.session = session
+    def __init__(self, db: Db, user_id: int, today: date) -> None:
+        self.db = db
         self.user_id = user_id
         self.today = today
         self._handlers: dict[str, tuple[type[_Args], Callable[[Any], Awaitable[ToolResult]]]] = {
@@ -317,12 +317,12 @@ class ToolBox:
         """Commit what the tools did so far and give the pooled connection back. Agents call
         this before they wait on anything slow (an LLM provider); the rest is committed by
         whoever owns the unit of work (the chat turn, the MCP tool call)."""
-        await self.session.commit()
+        await self.db.commit()
 
     # -- lookups --
 
     async def tasks(self, completed: bool | None = None) -> Sequence[TaskRow]:
-        return await task_service.all_tasks(self.session, self.user_id, completed=completed)
+        return await task_service.all_tasks(self.db, self.user_id, completed=completed)
 
     async def resolve(
         self, ref: str, prefer: Literal["pending", "completed"] | None = None
@@ -331,7 +331,7 @@ class ToolBox:
         if task_id is not None:
             try:
                 return Resolution(
-                    "found", await task_service.get_task(self.session, self.user_id, task_id)
+                    "found", await task_service.get_task(self.db, self.user_id, task_id)
                 )
             except NotFound:
                 pass
@@ -342,7 +342,7 @@ class ToolBox:
     async def add_task(self, args: AddTaskArgs) -> ToolResult:
         due = parse_due_arg(args.due_date, self.today) if args.due_date else None
         task = await task_service.create_task(
-            self.session,
+            self.db,
             self.user_id,
             TaskCreate(
                 title=args.title,
@@ -410,7 +410,7 @@ class ToolBox:
                 return ToolResult(
                     True, f"{quoted(task)} was already done.", {"task": task_json(task)}
                 )
-            task = await task_service.set_completed(self.session, self.user_id, task.id, True)
+            task = await task_service.set_completed(self.db, self.user_id, task.id, True)
             return ToolResult(True, f"Marked {quoted(task)} as done.", {"task": task_json(task)})
 
         return await self._with_task(args.task, "pending", act)
@@ -421,7 +421,7 @@ class ToolBox:
                 return ToolResult(
                     True, f"{quoted(task)} is already open.", {"task": task_json(task)}
                 )
-            task = await task_service.set_completed(self.session, self.user_id, task.id, False)
+            task = await task_service.set_completed(self.db, self.user_id, task.id, False)
             return ToolResult(True, f"Reopened {quoted(task)}.", {"task": task_json(task)})
 
         return await self._with_task(args.task, "completed", act)
@@ -429,7 +429,7 @@ class ToolBox:
     async def delete_task(self, args: TaskRefArgs) -> ToolResult:
         async def act(task: TaskRow) -> ToolResult:
             data = task_json(task)
-            await task_service.delete_task(self.session, self.user_id, task.id)
+            await task_service.delete_task(self.db, self.user_id, task.id)
             return ToolResult(True, f"Deleted '{data['title']}' (#{data['id']}).", {"task": data})
 
         return await self._with_task(args.task, None, act)
@@ -459,7 +459,7 @@ class ToolBox:
         async def act(task: TaskRow) -> ToolResult:
             before = task.title
             task = await task_service.update_task(
-                self.session, self.user_id, task.id, TaskUpdate(**changes)
+                self.db, self.user_id, task.id, TaskUpdate(**changes)
             )
             parts = []
             if "title" in changes:
@@ -481,7 +481,7 @@ class ToolBox:
     async def clear_completed(self, _: NoArgs) -> ToolResult:
         done = await self.tasks(True)
         titles = [t.title for t in done]
-        count = await task_service.delete_completed(self.session, self.user_id)
+        count = await task_service.delete_completed(self.db, self.user_id)
         if not count:
             return ToolResult(True, "There were no completed tasks to clear.", {"count": 0})
         return ToolResult(
@@ -491,7 +491,7 @@ class ToolBox:
         )
 
     async def count_tasks(self, _: NoArgs) -> ToolResult:
-        counts = await task_service.count_tasks(self.session, self.user_id)
+        counts = await task_service.count_tasks(self.db, self.user_id)
         return ToolResult(
             True,
             f"{counts['pending']} pending, {counts['completed']} completed, "

@@ -53,17 +53,28 @@ async def get_session(request: Request) -> AsyncSession:
     return _request_session(request, maker)
 
 
+def _request_direct_connection(request: Request, *, transactional: bool) -> DirectConnection:
+    conn: DirectConnection = request.app.state.direct_db.connection(transactional=transactional)
+    request.scope["state"].setdefault(REQUEST_SESSIONS, []).append(conn)
+    return conn
+
+
 async def get_direct_connection(request: Request) -> DirectConnection:
     """For routes that read or write with a single statement (the task routes): it runs on the
     driver, without a session or a transaction around it (see db_direct)."""
-    conn: DirectConnection = request.app.state.direct_db.connection()
-    request.scope["state"].setdefault(REQUEST_SESSIONS, []).append(conn)
-    return conn
+    return _request_direct_connection(request, transactional=False)
+
+
+async def get_direct_transaction(request: Request) -> DirectConnection:
+    """For a unit of work of several statements on the driver, in one transaction until the
+    route commits (a chat turn)."""
+    return _request_direct_connection(request, transactional=True)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 DirectConnectionDep = Annotated[DirectConnection, Depends(get_direct_connection)]
+DirectTransactionDep = Annotated[DirectConnection, Depends(get_direct_transaction)]
 LimiterDep = Annotated[RateLimiter, Depends(get_limiter)]
 
 

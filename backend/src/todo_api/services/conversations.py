@@ -3,7 +3,8 @@
 Every function is scoped to the owner's user id: another user's conversation is NotFound.
 A chat turn reads with `check_conversation` and `recent_messages`, and writes everything it
 adds with one `save_turn` in the caller's transaction (the caller commits); those use prebuilt
-Core statements, like services/tasks.py, because they run on every chat message.
+Core statements, like services/tasks.py, because they run on every chat message, and take a
+session or a `db_direct.DirectConnection`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from todo_api.db_direct import Db, execute
 from todo_api.models import Conversation, Message, utcnow
 from todo_api.services.users import not_found, require_account
 
@@ -33,13 +35,29 @@ _RECENT = (
     .order_by(_M.id.desc())
     .limit(bindparam("limit"))
 )
-_CREATE = insert(_CONVERSATIONS).returning(_C.id)
+_CREATE = (
+    insert(_CONVERSATIONS)
+    .values({name: bindparam(name) for name in ("user_id", "title", "created_at", "updated_at")})
+    .returning(_C.id)
+)
 _TOUCH = (
     update(_CONVERSATIONS)
     .where(_C.id == bindparam("conversation_id"))
     .values(updated_at=bindparam("now"))
 )
-_ADD_MESSAGES = insert(_MESSAGES)
+# A turn's two messages in one statement, the user's first: the history is read back by id.
+_ADD_TURN = insert(_MESSAGES).values(
+    [
+        {
+            "conversation_id": bindparam("conversation_id"),
+            "created_at": bindparam("now"),
+            "role": role,
+            "content": bindparam(f"{role}_content"),
+            "actions": bindparam(f"{role}_actions", type_=_M.actions.type),
+        }
+        for role in ("user", "assistant")
+    ]
+)
 
 
 def title_for(first_message: str) -> str:
@@ -49,28 +67,26 @@ def title_for(first_message: str) -> str:
     return title
 
 
-async def check_conversation(session: AsyncSession, user_id: int, conversation_id: int) -> None:
+async def check_conversation(db: Db, user_id: int, conversation_id: int) -> None:
     """NotFound unless the user owns this conversation."""
-    conn = await session.connection()
     params = {"conversation_id": conversation_id, "owner": user_id}
-    if await conn.scalar(_OWNED, params) is None:
-        await not_found(session, user_id, "Conversation not found")
+    if (await execute(db, _OWNED, params)).scalar() is None:
+        await not_found(db, user_id, "Conversation not found")
 
 
 async def recent_messages(
-    session: AsyncSession, conversation_id: int, limit: int
+    db: Db, conversation_id: int, limit: int
 ) -> list[tuple[str, str, list[dict[str, Any]]]]:
     """The last `limit` messages as (role, content, actions), oldest first: the agent's context
     for this turn."""
     if limit <= 0:
         return []
-    conn = await session.connection()
-    rows = await conn.execute(_RECENT, {"conversation_id": conversation_id, "limit": limit})
+    rows = await execute(db, _RECENT, {"conversation_id": conversation_id, "limit": limit})
     return [(role, content, list(actions or [])) for role, content, actions in reversed(rows.all())]
 
 
 async def save_turn(
-    session: AsyncSession,
+    db: Db,
     user_id: int,
     conversation_id: int | None,
     message: str,
@@ -79,29 +95,26 @@ async def save_turn(
 ) -> int:
     """Store a turn (the user's message and the reply with its tool calls), starting the
     conversation on its first turn. Returns the conversation id; the caller commits."""
-    conn = await session.connection()
     now = utcnow()
     try:
         if conversation_id is None:
             values = {"user_id": user_id, "title": title_for(message)}
-            conversation_id = int(
-                (
-                    await conn.execute(_CREATE, {**values, "created_at": now, "updated_at": now})
-                ).scalar_one()
-            )
+            created = await execute(db, _CREATE, {**values, "created_at": now, "updated_at": now})
+            conversation_id = int(created.one()[0])
         else:
-            await conn.execute(_TOUCH, {"conversation_id": conversation_id, "now": now})
-        base = {"conversation_id": conversation_id, "created_at": now}
-        await conn.execute(
-            _ADD_MESSAGES,
-            [  # in this order: the history is read back by message id
-                {**base, "role": "user", "content": message, "actions": []},
-                {**base, "role": "assistant", "content": reply, "actions": actions},
-            ],
-        )
+            await execute(db, _TOUCH, {"conversation_id": conversation_id, "now": now})
+        turn = {
+            "conversation_id": conversation_id,
+            "now": now,
+            "user_content": message,
+            "user_actions": [],
+            "assistant_content": reply,
+            "assistant_actions": actions,
+        }
+        await execute(db, _ADD_TURN, turn)
     except IntegrityError:  # the owner (and so the conversation) is gone
-        await session.rollback()
-        await require_account(session, user_id)
+        await db.rollback()
+        await require_account(db, user_id)
         raise
     return conversation_id
 

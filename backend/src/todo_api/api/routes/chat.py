@@ -20,7 +20,13 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from todo_api.agent import Agent, HistoryMessage, ToolBox
-from todo_api.api.deps import CurrentUserId, LimiterDep, SessionDep, SettingsDep
+from todo_api.api.deps import (
+    CurrentUserId,
+    DirectTransactionDep,
+    LimiterDep,
+    SessionDep,
+    SettingsDep,
+)
 from todo_api.api.responses import json_response
 from todo_api.schemas import MAX_ID, ActionOut, ChatIn, ChatOut, ConversationOut, MessageOut
 from todo_api.services import conversations
@@ -44,7 +50,7 @@ async def chat(
     body: ChatIn,
     request: Request,
     user_id: CurrentUserId,
-    session: SessionDep,
+    db: DirectTransactionDep,
     settings: SettingsDep,
     limiter: LimiterDep,
 ) -> Response:
@@ -65,16 +71,16 @@ async def chat(
 
     history: list[HistoryMessage] = []
     if body.conversation_id is not None:
-        await conversations.check_conversation(session, user_id, body.conversation_id)
+        await conversations.check_conversation(db, user_id, body.conversation_id)
         history = [
             HistoryMessage(role, content, actions)
             for role, content, actions in await conversations.recent_messages(
-                session, body.conversation_id, settings.chat_history_messages
+                db, body.conversation_id, settings.chat_history_messages
             )
         ]
 
     agent: Agent = request.app.state.agent
-    tools = ToolBox(session, user_id, datetime.now(UTC).date())
+    tools = ToolBox(db, user_id, datetime.now(UTC).date())
     try:
         result = await agent.run(tools, history, body.message)
         reply, actions, status = result.reply, result.actions, result.status_code
@@ -82,7 +88,7 @@ async def chat(
         raise  # the app's handler answers 503 "database unavailable"
     except Exception:
         log.exception("chat agent failed", extra={"agent": agent.name})
-        await session.rollback()
+        await db.rollback()
         reply, actions, status = (
             "Sorry, something went wrong on my side; please try again.",
             [],
@@ -92,9 +98,9 @@ async def chat(
     # The messages are written once the reply is known, in the turn's transaction (with the
     # local agent, the tools' writes too: one commit per turn).
     conversation_id = await conversations.save_turn(
-        session, user_id, body.conversation_id, body.message, reply, actions
+        db, user_id, body.conversation_id, body.message, reply, actions
     )
-    await session.commit()
+    await db.commit()
     public = [a.model_dump(mode="json") for a in _public_actions(actions)]
     return json_response(
         {"conversation_id": conversation_id, "reply": reply, "actions": public}, status
