@@ -16,7 +16,7 @@ from starlette.routing import Route
 from todo_api import __version__
 from todo_api.agent import build_agent
 from todo_api.api.deps import bearer_of_deleted_account
-from todo_api.api.middleware import CORSMiddleware, RequestContextMiddleware
+from todo_api.api.middleware import RequestContextMiddleware
 from todo_api.api.routes import auth, chat, health, tasks
 from todo_api.core.config import Settings, get_settings
 from todo_api.core.logging import configure_logging
@@ -72,23 +72,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.agent = build_agent(settings)
     mcp_app = McpApp(settings, app.state.sessionmaker)
 
-    # FastAPI tries routers in this order: the busiest first.
-    app.include_router(tasks.router)
-    app.include_router(health.router)
-    app.include_router(chat.router)
-    app.include_router(auth.router)
+    # Routes are tried in order: the probes first (the cheapest requests, so the few us spent
+    # trying routes ahead of them, such as /docs, are most of their cost), then the busiest.
+    # Added flat: `include_router` nests each router, and FastAPI then walks the nesting on
+    # every request (~11 us per router plus ~3 us per route tried, bench/findings.md).
+    app.router.routes[:0] = health.router.routes
+    for router in (tasks.router, chat.router, auth.router):
+        app.router.routes.extend(router.routes)
     # MCP streamable HTTP (GET/POST/DELETE) at exactly /mcp, Bearer-authenticated.
     app.router.routes.append(Route("/mcp", endpoint=mcp_app))
 
     _install_error_handlers(app)
     app.add_middleware(
-        CORSMiddleware,
-        allow_origins=settings.allowed_origins,
-        allow_credentials=True,
-        allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
-        allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+        RequestContextMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        cors_options={
+            "allow_origins": settings.allowed_origins,
+            "allow_credentials": True,
+            "allow_methods": ["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+            "allow_headers": ["Authorization", "Content-Type", "X-Request-ID"],
+        },
     )
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     return app
 
 

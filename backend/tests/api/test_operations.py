@@ -38,6 +38,8 @@ async def test_request_id_is_echoed_or_generated(client: httpx.AsyncClient) -> N
     assert resp.headers["x-request-id"] == "abc-123"
     generated = (await client.get("/health", headers={"X-Request-ID": "bad id!\n"})).headers
     assert generated["x-request-id"] != "bad id!\n" and len(generated["x-request-id"]) == 32
+    another = (await client.get("/health")).headers["x-request-id"]
+    assert len(another) == 32 and another != generated["x-request-id"]
 
 
 async def test_openapi_docs_served(client: httpx.AsyncClient) -> None:
@@ -93,7 +95,7 @@ async def test_ready_follows_the_database_down_and_back() -> None:
 
 
 async def test_cors_answers_browsers_and_varies_on_origin(client: httpx.AsyncClient) -> None:
-    """Requests without Origin skip Starlette's CORS work (api/middleware.CORSMiddleware) but
+    """Requests without Origin skip Starlette's CORS work (api/middleware.RequestContextMiddleware) but
     must still say that the response varies with it; browsers get the full CORS answer."""
     plain = await client.get("/health")
     assert plain.headers.get_list("vary") == ["Origin"]

@@ -1,8 +1,9 @@
 """Pure ASGI middleware (cheaper than BaseHTTPMiddleware): request id, access log, metrics,
-a request-body size cap, and closing the request's database sessions."""
+a request-body size cap, CORS, and closing the request's database connections."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import re
@@ -16,11 +17,12 @@ from starlette.middleware.cors import CORSMiddleware as StarletteCORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from todo_api.core.logging import request_id_var
-from todo_api.core.metrics import HTTP_IN_FLIGHT, HTTP_LATENCY, HTTP_REQUESTS
+from todo_api.core.metrics import HTTP_LATENCY, HTTP_REQUESTS, in_flight
 
 log = logging.getLogger("todo_api.access")
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _UNMATCHED = "<unmatched>"
+_QUIET_ROUTES = frozenset({"/health", "/ready", "/metrics"})  # probes and scrapes: no access log
 # scope["state"] key: the sessions api/deps.py opened for this request, closed after the response.
 REQUEST_SESSIONS = "todo_api.db_sessions"
 
@@ -34,8 +36,19 @@ class BodyTooLarge(HTTPException):
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    """Request id, access log, metrics, the body size cap, CORS, and closing the request's
+    database connections, in one layer: each ASGI layer costs a call and a `send` wrapper per
+    request, and on /health all of them together cost as much as FastAPI itself (bench/).
+
+    CORS: only browsers making cross-origin calls send Origin. Those requests go through
+    Starlette's CORS middleware (`cors_options`); for the rest (probes, API clients, the
+    frontend's server-side proxy) the whole CORS answer is `Vary: Origin`, added here without
+    the header objects Starlette builds for every request.
+    """
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int, cors_options: dict[str, Any]) -> None:
         self.app = app
+        self.cors_app = StarletteCORSMiddleware(app, **cors_options)
         self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -43,66 +56,65 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
 
-        headers = dict(scope["headers"])
-        incoming = headers.get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else os.urandom(16).hex()
+        incoming = declared = None
+        chunked = cross_origin = False
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                incoming = value.decode("latin-1")
+            elif name == b"content-length":
+                declared = value
+            elif name == b"transfer-encoding":
+                chunked = True
+            elif name == b"origin":
+                cross_origin = True
+        request_id = incoming if incoming and _SAFE_REQUEST_ID.match(incoming) else _new_id()
         token = request_id_var.set(request_id)
-        status = 500
-        started = time.perf_counter()
-        response_started = False
-
-        declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
             await _send_json(send, 413, {"detail": "Request body too large"}, request_id)
             request_id_var.reset(token)
             return
 
-        received = 0
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
-                    raise BodyTooLarge
-            return message
-
-        # Shared by every copy of the scope further down, so sessions opened there are seen here.
+        status = 500
+        started = time.perf_counter()
+        response_started = False
+        # Shared by every copy of the scope further down, so connections opened there are seen.
         state = scope.setdefault("state", {})
+        extra_headers = [(b"x-request-id", request_id.encode())]
+        if not cross_origin:
+            extra_headers.append((b"vary", b"Origin"))
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status, response_started
             if message["type"] == "http.response.start":
                 status = message["status"]
                 response_started = True
-                message.setdefault("headers", [])
-                message["headers"] = [
-                    *message["headers"],
-                    (b"x-request-id", request_id.encode()),
-                ]
+                message["headers"] = [*message.get("headers", ()), *extra_headers]
                 # The route has produced its response: give its connections back to the pool
                 # before the bytes go out (the routes do not stream from the database).
-                await _close_sessions(state)
+                if REQUEST_SESSIONS in state:
+                    await _close_sessions(state)
             await send(message)
 
-        HTTP_IN_FLIGHT.inc()
+        if chunked:  # a declared length is within the cap, and the server delivers no more
+            receive = _capped(receive, self.max_body_bytes)
+        in_flight[0] += 1
         try:
-            await self.app(scope, limited_receive, send_wrapper)
+            await (self.cors_app if cross_origin else self.app)(scope, receive, send_wrapper)
         except BodyTooLarge:
             if not response_started:
                 status = 413
                 await _send_json(send, 413, {"detail": "Request body too large"}, request_id)
         finally:
-            await _close_sessions(state)  # when no response started (an error escaped)
-            HTTP_IN_FLIGHT.dec()
+            if REQUEST_SESSIONS in state:  # no response started: an error escaped
+                await _close_sessions(state)
+            in_flight[0] -= 1
             elapsed = time.perf_counter() - started
             route = _route_template(scope)
             method = scope["method"]
             requests, latency = _series(method, route, status)
             requests.inc()
             latency.observe(elapsed)
-            if route not in {"/health", "/ready", "/metrics"} or status >= 400:
+            if route not in _QUIET_ROUTES or status >= 400:
                 log.info(
                     "%s %s %s",
                     method,
@@ -111,6 +123,32 @@ class RequestContextMiddleware:
                     extra={"status": status, "duration_ms": round(elapsed * 1000, 2)},
                 )
             request_id_var.reset(token)
+
+
+def _capped(receive: Receive, max_body_bytes: int) -> Receive:
+    """`receive` that fails with 413 once a chunked body outgrows the cap."""
+    received = 0
+
+    async def capped_receive() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > max_body_bytes:
+                raise BodyTooLarge
+        return message
+
+    return capped_receive
+
+
+# Request ids: unique (a random per-process prefix and a counter), not secret; cheaper than
+# reading 16 random bytes from the kernel on every request.
+_ID_PREFIX = os.urandom(6).hex()
+_id_counter = itertools.count(1)
+
+
+def _new_id() -> str:
+    return f"{_ID_PREFIX}{next(_id_counter):020x}"  # 32 hex digits, as uuid4().hex
 
 
 @lru_cache(maxsize=1024)  # route templates and statuses are few; `labels()` costs a lookup+lock
@@ -125,28 +163,6 @@ async def _close_sessions(state: dict[str, Any]) -> None:
             await session.close()
         except Exception:  # the response is decided; a broken connection is the pool's to discard
             log.warning("closing a database session failed", exc_info=True)
-
-
-class CORSMiddleware(StarletteCORSMiddleware):
-    """Starlette's CORS middleware, skipped for requests without an Origin header.
-
-    Only browsers making cross-origin calls send Origin; probes, API clients and the frontend's
-    server-side proxy do not, and for them the whole CORS answer is `Vary: Origin` (the response
-    would differ for a request that had one). Starlette builds header objects for every request
-    to work that out: a third of a /health request's CPU.
-    """
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or any(name == b"origin" for name, _ in scope["headers"]):
-            await super().__call__(scope, receive, send)
-            return
-
-        async def send_vary(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), (b"vary", b"Origin")]
-            await send(message)
-
-        await self.app(scope, receive, send_vary)
 
 
 def _route_template(scope: Scope) -> str:

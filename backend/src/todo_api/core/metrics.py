@@ -20,6 +20,10 @@ HTTP_LATENCY = Histogram(
     registry=REGISTRY,
 )
 HTTP_IN_FLIGHT = Gauge("http_requests_in_flight", "Requests being served", registry=REGISTRY)
+# The middleware counts in a plain int (one event loop per process: no lock needed, unlike the
+# gauge's own inc/dec); the gauge reads it at scrape time.
+in_flight = [0]
+HTTP_IN_FLIGHT.set_function(lambda: in_flight[0])
 CHAT_TOOL_CALLS = Counter(
     "chat_tool_calls_total", "Tool calls made by the chat agent", ["tool", "ok"], registry=REGISTRY
 )
