@@ -95,8 +95,8 @@ async def test_ready_follows_the_database_down_and_back() -> None:
 
 
 async def test_cors_answers_browsers_and_varies_on_origin(client: httpx.AsyncClient) -> None:
-    """Requests without Origin skip Starlette's CORS work (api/middleware.RequestContextMiddleware) but
-    must still say that the response varies with it; browsers get the full CORS answer."""
+    """Requests without Origin skip Starlette's CORS work (api/middleware) but must still say
+    that the response varies with it; browsers get the full CORS answer."""
     plain = await client.get("/health")
     assert plain.headers.get_list("vary") == ["Origin"]
     assert "access-control-allow-origin" not in plain.headers

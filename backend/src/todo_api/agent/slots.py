@@ -43,39 +43,34 @@ _LEVELS = "very high|highest|high|hi|top|urgent|important|critical|maximum|max|m
 _PRIO_WORD = r"(?:priority|prio|pri|importance|urgency)"
 _JOIN = r"(?:[,;]?\s*(?:and\s+|with\s+|at\s+|as\s+|in\s+|of\s+|it'?s\s+|it\s+is\s+|is\s+|set\s+to\s+|make\s+it\s+|mark(?:ed)?\s+(?:it\s+)?(?:as\s+)?){0,3}(?:a|an)?\s*)"  # noqa: E501
 
-_PRIORITY_PATTERNS: list[tuple[re.Pattern[str], str | None]] = [
+
+def _priority_rule(
+    phrase: str, fixed: str | None
+) -> tuple[re.Pattern[str], re.Pattern[str], str | None]:
+    """(the rule: joining words, then the phrase; the phrase alone; its fixed level). The rule
+    can only match where the phrase does, and searching for the phrase alone skips trying the
+    optional joining words at every position (most messages name no priority at all)."""
+    return re.compile(_JOIN + phrase, _I), re.compile(phrase, _I), fixed
+
+
+_PRIORITY_PATTERNS = [
     # negations first: "not urgent" is low, not high
-    (
-        re.compile(
-            rf"{_JOIN}\b(?:(?:not|isn'?t|is\s+not)\s+(?:very\s+|that\s+|so\s+)?(?:urgent|important)|"
-            rf"less\s+(?:urgent|important)|lower\s+priority|no\s+rush|no\s+hurry|whenever|someday|"
-            rf"some\s+day|eventually|if\s+i\s+(?:have|get)\s+(?:the\s+)?time|low[- ]key|not\s+a\s+priority)\b",  # noqa: E501
-            _I,
-        ),
+    _priority_rule(
+        r"\b(?:(?:not|isn'?t|is\s+not)\s+(?:very\s+|that\s+|so\s+)?(?:urgent|important)|"
+        r"less\s+(?:urgent|important)|lower\s+priority|no\s+rush|no\s+hurry|whenever|someday|"
+        r"some\s+day|eventually|if\s+i\s+(?:have|get)\s+(?:the\s+)?time|low[- ]key|not\s+a\s+priority)\b",  # noqa: E501
         "low",
     ),
-    (
-        re.compile(
-            rf"{_JOIN}\b(?:more\s+(?:urgent|important)|higher\s+priority|top\s+of\s+the\s+list)\b",
-            _I,
-        ),
-        "high",
+    _priority_rule(
+        r"\b(?:more\s+(?:urgent|important)|higher\s+priority|top\s+of\s+the\s+list)\b", "high"
     ),
-    (re.compile(rf"{_JOIN}\b({_LEVELS})[- ]?{_PRIO_WORD}\b", _I), None),
-    (
-        re.compile(
-            rf"{_JOIN}\b{_PRIO_WORD}\s*(?:level\s*)?(?:is|of|to|=|:|-)?\s*({_LEVELS})\b", _I
-        ),
-        None,
+    _priority_rule(rf"\b({_LEVELS})[- ]?{_PRIO_WORD}\b", None),
+    _priority_rule(rf"\b{_PRIO_WORD}\s*(?:level\s*)?(?:is|of|to|=|:|-)?\s*({_LEVELS})\b", None),
+    _priority_rule(r"\bp([123])\b", "p"),
+    _priority_rule(
+        r"\b(urgent(?:ly)?|asap|a\.s\.a\.p\.?|important|critical|top\s+priority)\b", None
     ),
-    (re.compile(rf"{_JOIN}\bp([123])\b", _I), "p"),
-    (
-        re.compile(
-            rf"{_JOIN}\b(urgent(?:ly)?|asap|a\.s\.a\.p\.?|important|critical|top\s+priority)\b", _I
-        ),
-        None,
-    ),
-    (re.compile(rf"{_JOIN}\b(high|low|medium)\s*[.!]*\s*$", _I), None),
+    _priority_rule(r"\b(high|low|medium)\s*[.!]*\s*$", None),
 ]
 # In edits ("set X to high", "mark X as urgent"), a bare level after to/as is a priority.
 _UPDATE_LEVEL = re.compile(
@@ -102,10 +97,12 @@ def _cut(text: str, start: int, end: int) -> str:
 
 
 def find_priority(text: str, *, update: bool = False) -> tuple[str, Span] | None:
-    patterns = list(_PRIORITY_PATTERNS)
+    patterns = _PRIORITY_PATTERNS
     if update:
-        patterns.insert(1, (_UPDATE_LEVEL, None))
-    for pattern, fixed in patterns:
+        patterns = [patterns[0], (_UPDATE_LEVEL, _UPDATE_LEVEL, None), *patterns[1:]]
+    for pattern, phrase, fixed in patterns:
+        if not phrase.search(text):
+            continue
         m = pattern.search(text)
         if not m:
             continue
@@ -156,13 +153,18 @@ _EDGE_WORDS = re.compile(
 _PUNCT_EDGES = re.compile(r"^[\s,;:.\-\u2013\u2014!?\"'(\[]+|[\s,;:.\-\u2013\u2014!?\"')\]]+$")
 
 
+_SPACES = re.compile(r"\s+")
+_EMPTY_BRACKETS = re.compile(r"[(\[]\s*[,;]?\s*[)\]]")
+_SPACE_BEFORE_PUNCT = re.compile(r"\s+([,;:])")
+
+
 def tidy(text: str) -> str:
     """Strip connective words and punctuation left at the edges after cutting slots out."""
     previous = None
-    text = re.sub(r"\s+", " ", re.sub(r"[(\[]\s*[,;]?\s*[)\]]", " ", text))
+    text = _SPACES.sub(" ", _EMPTY_BRACKETS.sub(" ", text))
     while previous != text:
         previous = text
         text = _PUNCT_EDGES.sub("", text)
         text = _EDGE_WORDS.sub("", text)
-        text = re.sub(r"\s+([,;:])", r"\1", text).strip()
+        text = _SPACE_BEFORE_PUNCT.sub(r"\1", text).strip()
     return text

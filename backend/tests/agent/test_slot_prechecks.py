@@ -1,0 +1,76 @@
+"""The phrase pre-checks in `find_due` and `find_priority` are shortcuts only: over every chat
+case's message (and each of its word suffixes, so phrases sit at every position), both finders
+answer exactly what a scan of the full rules without the pre-check answers."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from todo_api.agent import dates, slots
+
+HERE = Path(__file__).resolve().parent
+TODAY = date(2026, 11, 26)
+EXTRA = [
+    "pay rent by the 1st, not urgent",
+    "call mom at 5pm tomorrow with high priority",
+    "dentist on dec 5th 2027 p1",
+    "renew passport in a couple of weeks, low-key",
+    "file taxes 4/15 asap",
+    "it's due next friday and make it a top priority",
+    "water plants this weekend whenever",
+    "priority: medium for the report due end of the month",
+]
+
+
+def _messages() -> list[str]:
+    said = list(EXTRA)
+    for name in ("chat-cases.own.jsonl", "chat-cases.sample.jsonl"):
+        for line in (HERE / name).read_text().splitlines():
+            if line.strip():
+                said.append(json.loads(line)["say"])
+    texts = set()
+    for message in said:
+        words = message.split()
+        texts.update(" ".join(words[i:]) for i in range(len(words)))
+    return sorted(texts)
+
+
+TEXTS = _messages()
+
+
+def _due_without_precheck(text: str) -> dates.DateMatch | None:
+    for pattern, _phrase, kind in dates._rules():
+        for m in pattern.finditer(text):
+            value = dates._value(m, kind, TODAY)
+            if value is not None:
+                return dates.DateMatch(m.start(), m.end(), value)
+    return None
+
+
+def _priority_without_precheck(text: str, update: bool) -> tuple[str, slots.Span] | None:
+    rules = [(full, full, fixed) for full, _phrase, fixed in slots._PRIORITY_PATTERNS]
+    original = slots._PRIORITY_PATTERNS
+    slots._PRIORITY_PATTERNS = rules
+    try:
+        return slots.find_priority(text, update=update)
+    finally:
+        slots._PRIORITY_PATTERNS = original
+
+
+def test_the_corpus_has_dates_and_priorities() -> None:
+    assert len(TEXTS) > 500
+    assert sum(dates.find_due(t, TODAY) is not None for t in TEXTS) > 50
+    assert sum(slots.find_priority(t) is not None for t in TEXTS) > 30
+
+
+@pytest.mark.parametrize("update", [False, True])
+def test_prechecks_change_no_answer(update: bool) -> None:
+    for text in TEXTS:
+        assert dates.find_due(text, TODAY) == _due_without_precheck(text), text
+        assert slots.find_priority(text, update=update) == _priority_without_precheck(
+            text, update
+        ), text
