@@ -171,6 +171,7 @@ def _rules() -> list[tuple[re.Pattern[str], re.Pattern[str], object]]:
     ]
 
 
+@functools.lru_cache(maxsize=1024)  # parsing one message asks about the same text repeatedly
 def find_due(text: str, today: date) -> DateMatch | None:
     """The first date phrase in `text` (the earliest rule that matches wins)."""
     best: DateMatch | None = None

@@ -6,6 +6,7 @@ what remains as the task's title (or the reference to an existing task).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -96,6 +97,7 @@ def _cut(text: str, start: int, end: int) -> str:
     return (text[:start] + " " + text[end:]).strip()
 
 
+@functools.lru_cache(maxsize=1024)  # parsing one message asks about the same text repeatedly
 def find_priority(text: str, *, update: bool = False) -> tuple[str, Span] | None:
     patterns = _PRIORITY_PATTERNS
     if update:
@@ -158,6 +160,7 @@ _EMPTY_BRACKETS = re.compile(r"[(\[]\s*[,;]?\s*[)\]]")
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([,;:])")
 
 
+@functools.lru_cache(maxsize=1024)  # called on the same pieces several times per message
 def tidy(text: str) -> str:
     """Strip connective words and punctuation left at the edges after cutting slots out."""
     previous = None
