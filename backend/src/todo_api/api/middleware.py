@@ -8,7 +8,6 @@ import logging
 import os
 import re
 import time
-from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -17,7 +16,7 @@ from starlette.middleware.cors import CORSMiddleware as StarletteCORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from todo_api.core.logging import request_id_var
-from todo_api.core.metrics import HTTP_LATENCY, HTTP_REQUESTS, in_flight
+from todo_api.core.metrics import HTTP_METRICS, in_flight
 
 log = logging.getLogger("todo_api.access")
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -111,9 +110,7 @@ class RequestContextMiddleware:
             elapsed = time.perf_counter() - started
             route = _route_template(scope)
             method = scope["method"]
-            requests, latency = _series(method, route, status)
-            requests.inc()
-            latency.observe(elapsed)
+            HTTP_METRICS.record(method, route, status, elapsed)
             if route not in _QUIET_ROUTES or status >= 400:
                 log.info(
                     "%s %s %s",
@@ -149,11 +146,6 @@ _id_counter = itertools.count(1)
 
 def _new_id() -> str:
     return f"{_ID_PREFIX}{next(_id_counter):020x}"  # 32 hex digits, as uuid4().hex
-
-
-@lru_cache(maxsize=1024)  # route templates and statuses are few; `labels()` costs a lookup+lock
-def _series(method: str, route: str, status: int) -> tuple[Any, Any]:
-    return HTTP_REQUESTS.labels(method, route, str(status)), HTTP_LATENCY.labels(method, route)
 
 
 async def _close_sessions(state: dict[str, Any]) -> None:
