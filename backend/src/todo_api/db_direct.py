@@ -137,12 +137,14 @@ class DirectConnection:
     back by `commit()`, `rollback()` or `close()` (api/middleware.py closes a request's).
 
     `transactional=False` (single-statement routes): on PostgreSQL each statement commits on its
-    own. `transactional=True` (a chat turn): statements share one transaction, opened before the
-    first one, until `commit()` or `rollback()`. On SQLite the driver opens its implicit
-    transaction at the first write either way, as it does under a session."""
+    own. `transactional=True` (a chat turn): the writes share one transaction, opened before the
+    first write, until `commit()` or `rollback()`; reads before it run on their own, which under
+    READ COMMITTED sees what a read inside the transaction would. On SQLite the driver opens its
+    implicit transaction at the first write either way, as it does under a session."""
 
     def __init__(self, db: DirectDatabase, *, transactional: bool = False) -> None:
         self._db = db
+        self.dialect_name = db.dialect.name
         self._transactional = transactional and not db.is_sqlite
         self._proxy: PoolProxiedConnection | None = None
 
@@ -161,7 +163,7 @@ class DirectConnection:
             if db.is_sqlite:
                 records, rowcount = await _run_sqlite(driver, c, args)
             else:
-                if self._transactional and not driver.is_in_transaction():
+                if self._transactional and c.writes and not driver.is_in_transaction():
                     await driver.execute("BEGIN")
                 records, rowcount = await _run_asyncpg(driver, c, args)
         except Exception as exc:
@@ -186,6 +188,17 @@ class DirectConnection:
         except self._db.dbapi_error as exc:  # the pool raises the driver adapter's own errors
             raise DBAPIError.instance(None, None, exc, self._db.dbapi_error) from exc
         return self._proxy
+
+    async def execute_and_commit(self, stmt: ClauseElement, values: dict[str, Any]) -> DirectResult:
+        """Run the unit of work's last statement and commit. When nothing was written before
+        it, it runs on its own (one statement is atomic): no BEGIN and COMMIT round trips."""
+        transactional, self._transactional = self._transactional, False
+        try:
+            result = await self.execute(stmt, values)  # in the transaction if one is open
+        finally:
+            self._transactional = transactional
+        await self.commit()
+        return result
 
     async def commit(self) -> None:
         """Commit the open transaction, if any, and give the connection back to the pool."""
@@ -262,6 +275,23 @@ async def _run_sqlite(
 
 
 Db = AsyncSession | DirectConnection
+
+
+def dialect_name(db: Db) -> str:
+    if isinstance(db, DirectConnection):
+        return db.dialect_name
+    bind = db.bind
+    assert bind is not None, "sessions here are bound to the app's engine"
+    return bind.dialect.name
+
+
+async def execute_and_commit(db: Db, stmt: Any, values: dict[str, Any]) -> Rows:
+    """Run the last statement of a unit of work and commit the unit."""
+    if isinstance(db, DirectConnection):
+        return await db.execute_and_commit(stmt, values)
+    result = await execute(db, stmt, values)
+    await db.commit()
+    return result
 
 
 async def execute(db: Db, stmt: Any, values: dict[str, Any]) -> Rows:

@@ -11,6 +11,7 @@ import pytest
 
 from testsupport.app import UserCtx, make_settings
 from todo_api.main import create_app
+from todo_api.services import conversations
 
 FastUser = Callable[[Any], Awaitable[UserCtx]]
 
@@ -214,3 +215,33 @@ async def test_pathological_messages_stay_fast(
     assert resp.status_code == 200
     assert time.monotonic() - started < 3.0
     assert len((await client.get("/api/tasks", headers=user.headers)).json()["items"]) <= 20
+
+
+@pytest.mark.parametrize("follow_up", [False, True])
+async def test_a_turn_that_fails_before_its_save_leaves_nothing_behind(
+    client: httpx.AsyncClient, user: UserCtx, monkeypatch: pytest.MonkeyPatch, follow_up: bool
+) -> None:
+    """A turn's tool writes commit with its messages: when the turn fails after its tool ran
+    (here, as the messages are saved), neither the task nor any message is left."""
+    first = await say(client, user, "add eggs")
+    cid = first["conversation_id"] if follow_up else None
+
+    def broken_clock() -> None:
+        raise RuntimeError("saving the turn failed")
+
+    monkeypatch.setattr(conversations, "utcnow", broken_clock)
+    with pytest.raises(RuntimeError, match="saving the turn failed"):
+        await client.post(
+            "/api/chat",
+            json={"message": "add buy milk", "conversation_id": cid},
+            headers=user.headers,
+        )
+    monkeypatch.undo()
+    assert await titles(client, user) == {"eggs": False}
+    convs = (await client.get("/api/conversations", headers=user.headers)).json()
+    assert [c["id"] for c in convs] == [first["conversation_id"]]
+    path = f"/api/conversations/{first['conversation_id']}/messages"
+    assert len((await client.get(path, headers=user.headers)).json()) == 2
+    # The connection went back to the pool clean: the next turn works and commits.
+    await say(client, user, "add bread", cid)
+    assert await titles(client, user) == {"eggs": False, "bread": False}

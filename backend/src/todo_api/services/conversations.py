@@ -2,7 +2,7 @@
 
 Every function is scoped to the owner's user id: another user's conversation is NotFound.
 A chat turn reads with `check_conversation` and `recent_messages`, and writes everything it
-adds with one `save_turn` in the caller's transaction (the caller commits); those use prebuilt
+adds with one `save_turn`, which commits the turn's unit of work; those use prebuilt
 Core statements, like services/tasks.py, because they run on every chat message, and take a
 session or a `db_direct.DirectConnection`.
 """
@@ -16,7 +16,7 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from todo_api.db_direct import Db, execute
+from todo_api.db_direct import Db, dialect_name, execute, execute_and_commit
 from todo_api.models import Conversation, Message, utcnow
 from todo_api.services.users import not_found, require_account
 
@@ -45,18 +45,52 @@ _TOUCH = (
     .where(_C.id == bindparam("conversation_id"))
     .values(updated_at=bindparam("now"))
 )
-# A turn's two messages in one statement, the user's first: the history is read back by id.
-_ADD_TURN = insert(_MESSAGES).values(
-    [
-        {
-            "conversation_id": bindparam("conversation_id"),
-            "created_at": bindparam("now"),
-            "role": role,
-            "content": bindparam(f"{role}_content"),
-            "actions": bindparam(f"{role}_actions", type_=_M.actions.type),
-        }
-        for role in ("user", "assistant")
-    ]
+
+
+def _turn_messages(conversation_id: Any) -> Any:
+    """INSERT of a turn's two messages in one statement, the user's first: the history is read
+    back by id. `conversation_id`: a bind parameter, or the id a CTE returns."""
+    return insert(_MESSAGES).values(
+        [
+            {
+                "conversation_id": conversation_id,
+                "created_at": bindparam("now"),
+                "role": role,
+                "content": bindparam(f"{role}_content"),
+                "actions": bindparam(f"{role}_actions", type_=_M.actions.type),
+            }
+            for role in ("user", "assistant")
+        ]
+    )
+
+
+_ADD_TURN = _turn_messages(bindparam("conversation_id"))
+
+
+def _with_conversation(cte: Any) -> Any:
+    return _turn_messages(select(cte.c.id).scalar_subquery()).returning(_M.conversation_id)
+
+
+# PostgreSQL writes the conversation row and the messages in one statement (the row in a
+# data-modifying CTE): one round trip, where a turn is otherwise BEGIN, two statements and
+# COMMIT. SQLite has no INSERT or UPDATE inside WITH: it runs _CREATE or _TOUCH, then _ADD_TURN.
+_NEW_TURN_ONE_STATEMENT = _with_conversation(
+    insert(_CONVERSATIONS)
+    .values(
+        user_id=bindparam("user_id"),
+        title=bindparam("title"),
+        created_at=bindparam("now"),
+        updated_at=bindparam("now"),
+    )
+    .returning(_C.id)
+    .cte("conversation")
+)
+_NEXT_TURN_ONE_STATEMENT = _with_conversation(
+    update(_CONVERSATIONS)
+    .where(_C.id == bindparam("conversation_id"))
+    .values(updated_at=bindparam("now"))
+    .returning(_C.id)
+    .cte("conversation")
 )
 
 
@@ -94,24 +128,30 @@ async def save_turn(
     actions: list[dict[str, Any]],
 ) -> int:
     """Store a turn (the user's message and the reply with its tool calls), starting the
-    conversation on its first turn. Returns the conversation id; the caller commits."""
+    conversation on its first turn, and commit: the turn's unit of work ends here (with the
+    local agent, the tools' writes are in it too). Returns the conversation id."""
     now = utcnow()
+    turn = {
+        "now": now,
+        "user_content": message,
+        "user_actions": [],
+        "assistant_content": reply,
+        "assistant_actions": actions,
+    }
+    if conversation_id is None:
+        turn.update(user_id=user_id, title=title_for(message))
+    else:
+        turn["conversation_id"] = conversation_id
     try:
+        if dialect_name(db) == "postgresql":
+            one = _NEW_TURN_ONE_STATEMENT if conversation_id is None else _NEXT_TURN_ONE_STATEMENT
+            return int((await execute_and_commit(db, one, turn)).all()[0][0])
         if conversation_id is None:
-            values = {"user_id": user_id, "title": title_for(message)}
-            created = await execute(db, _CREATE, {**values, "created_at": now, "updated_at": now})
-            conversation_id = int(created.one()[0])
+            created = await execute(db, _CREATE, {**turn, "created_at": now, "updated_at": now})
+            conversation_id = turn["conversation_id"] = int(created.one()[0])
         else:
-            await execute(db, _TOUCH, {"conversation_id": conversation_id, "now": now})
-        turn = {
-            "conversation_id": conversation_id,
-            "now": now,
-            "user_content": message,
-            "user_actions": [],
-            "assistant_content": reply,
-            "assistant_actions": actions,
-        }
-        await execute(db, _ADD_TURN, turn)
+            await execute(db, _TOUCH, turn)
+        await execute_and_commit(db, _ADD_TURN, turn)
     except IntegrityError:  # the owner (and so the conversation) is gone
         await db.rollback()
         await require_account(db, user_id)

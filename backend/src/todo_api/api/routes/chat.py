@@ -93,12 +93,11 @@ async def chat(
             500,
         )
 
-    # The messages are written once the reply is known, in the turn's transaction (with the
-    # local agent, the tools' writes too: one commit per turn).
+    # The messages are written once the reply is known, and the turn commits with them (with
+    # the local agent, the tools' writes too: one commit per turn).
     conversation_id = await conversations.save_turn(
         db, user_id, body.conversation_id, body.message, reply, actions
     )
-    await db.commit()
     public = [a.model_dump(mode="json") for a in _public_actions(actions)]
     return json_response(
         {"conversation_id": conversation_id, "reply": reply, "actions": public}, status
