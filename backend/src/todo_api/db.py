@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import weakref
 from collections import deque
@@ -58,14 +59,29 @@ def create_engine(settings: Settings, statement_timeout: float | None = None) ->
                 "server_settings": {"application_name": "todo-api", "jit": "off"},
             },
         )
-    # orjson parses the JSON columns (tags on every task row) several times faster than json.
-    engine = create_async_engine(settings.database_url, json_deserializer=orjson.loads, **kwargs)
+    # orjson reads and writes the JSON columns (tags on every task row, a chat turn's actions)
+    # several times faster than json.
+    engine = create_async_engine(
+        settings.database_url,
+        json_serializer=dump_json,
+        json_deserializer=orjson.loads,
+        **kwargs,
+    )
     if settings.is_sqlite:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine.pool, "reset", _rollback_if_in_transaction)
         _one_sqlite_writer_at_a_time(engine, settings.db_timeout_seconds)
     _check_liveness_on_checkout(engine)
     return engine
+
+
+def dump_json(value: Any) -> str:
+    """JSON text for a JSON column: orjson, or the standard library for what orjson refuses
+    (integers beyond 64 bits, non-string keys), which an LLM's tool arguments may hold."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value)
 
 
 class _FairQueue(AsyncAdaptedQueue[Any]):

@@ -258,6 +258,27 @@ async def test_bad_tool_calls_go_back_to_the_model(
     assert content["ok"] is False and expected in content["message"]
 
 
+async def test_arguments_beyond_64_bit_integers_are_answered_and_stored(
+    database_url: str, fake: FakeLLM, make_user: MakeUser
+) -> None:
+    """orjson refuses integers over 64 bits; the reply and the stored turn fall back to the
+    standard library (db.dump_json, api/responses.json_response) instead of failing."""
+    arguments = {"count": 10**30}
+    fake.push(tool_calls(("launch_rockets", arguments)), text("I can't launch rockets."))
+    user = await make_user()
+    async with llm_client(database_url, fake) as client:
+        resp = await chat(client, user, "launch a lot of rockets")
+        assert resp.status_code == 200, resp.text
+        assert resp.json()["actions"][0]["arguments"] == arguments
+        cid = resp.json()["conversation_id"]
+        path = f"/api/conversations/{cid}/messages"
+        messages = (await client.get(path, headers=user.headers)).json()
+        stored = messages[1]["actions"][0]
+        assert stored["tool"] == "launch_rockets"
+        # orjson reads such an integer back as the nearest float.
+        assert stored["arguments"]["count"] == pytest.approx(10**30)
+
+
 async def test_null_arguments_mean_no_arguments(
     database_url: str, fake: FakeLLM, make_user: MakeUser
 ) -> None:

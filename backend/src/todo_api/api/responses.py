@@ -9,11 +9,13 @@ UTC datetimes with `Z`).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import orjson
 from fastapi import Response
+from fastapi.encoders import jsonable_encoder
 
 from todo_api.services.tasks import COLUMNS, TaskRow
 
@@ -21,7 +23,10 @@ TASK_FIELDS = tuple(column.key for column in COLUMNS)
 
 
 def json_response(content: Any, status_code: int = 200) -> Response:
-    body = orjson.dumps(content, option=orjson.OPT_UTC_Z)
+    try:
+        body = orjson.dumps(content, option=orjson.OPT_UTC_Z)
+    except TypeError:  # beyond orjson (an LLM's tool arguments: integers over 64 bits)
+        body = json.dumps(jsonable_encoder(content)).encode()
     return Response(body, status_code=status_code, media_type="application/json")
 
 

@@ -39,6 +39,17 @@ def _public_actions(actions: list[dict[str, Any]]) -> list[ActionOut]:
     return [ActionOut.model_validate(a) for a in actions]
 
 
+def _public_action(action: dict[str, Any]) -> dict[str, Any]:
+    """ActionOut's JSON for an action the agent just recorded (base.ActionLog), projected
+    directly: a model round trip per action cost more than the rest of the response."""
+    return {
+        "tool": action["tool"],
+        "arguments": action["arguments"],
+        "result": action["result"],
+        "ok": action.get("ok", True),
+    }
+
+
 @router.post(
     "/chat", response_model=ChatOut, responses={502: {"model": ChatOut}, 503: {"model": ChatOut}}
 )
@@ -98,7 +109,7 @@ async def chat(
     conversation_id = await conversations.save_turn(
         db, user_id, body.conversation_id, body.message, reply, actions
     )
-    public = [a.model_dump(mode="json") for a in _public_actions(actions)]
+    public = [_public_action(action) for action in actions]
     return json_response(
         {"conversation_id": conversation_id, "reply": reply, "actions": public}, status
     )
