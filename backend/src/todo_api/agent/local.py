@@ -16,7 +16,7 @@ from todo_api.agent.matching import MIN_SCORE, parse_id, resolve, score
 from todo_api.agent.nlu import Intent, split_clauses, understand
 from todo_api.agent.text import ORDINALS, normalize_title, tokens
 from todo_api.agent.tools import ToolBox, ToolResult, describe
-from todo_api.services.tasks import TaskRow
+from todo_api.services.tasks import TaskBrief
 
 # Examples use titles unlikely to be on anyone's list, so they never read as a task mention.
 EXAMPLES = (
@@ -158,7 +158,7 @@ class LocalAgent:
         return " ".join(replies)
 
     @staticmethod
-    def _pick(message: str, candidates: list[TaskRow]) -> list[TaskRow]:
+    def _pick(message: str, candidates: list[TaskBrief]) -> list[TaskBrief]:
         text = re.sub(r"[.!?]+$", "", message.strip().lower())
         text = re.sub(r"^(?:i\s+mean|i\s+meant|the|it'?s|it\s+is|number|no\.?|yes,?)\s+", "", text)
         text = re.sub(r"\s+(?:one|task|please)$", "", text).strip()
@@ -356,7 +356,7 @@ class LocalAgent:
             if p.strip()
         ]
         if len(parts) > 1:
-            found: list[TaskRow] = []
+            found: list[TaskBrief] = []
             for part in parts:
                 part_res = await log.tools.resolve(part, prefer)
                 if part_res.kind != "found" or part_res.task is None:
@@ -423,13 +423,13 @@ class LocalAgent:
         words = intent.ref.split(maxsplit=1)
         obj = words[1] if len(words) > 1 else ""
 
-        def fit(task: TaskRow) -> float:
+        def fit(task: TaskBrief) -> float:
             return max(score(intent.ref, task.title), score(obj, task.title) - 5 if obj else 0.0)
 
         # "I called mom and bought milk": when every part clearly matches its own task, do each.
         parts = [p for p in re.split(r"\s*(?:,|\band\b)\s*", intent.ref, flags=re.I) if p.strip()]
         if len(parts) > 1:
-            chosen: list[TaskRow] = []
+            chosen: list[TaskBrief] = []
             for part in parts:
                 hits = [t for t in pending if score(part, t.title) >= 60 and t not in chosen]
                 if len(hits) != 1:
@@ -451,5 +451,5 @@ class LocalAgent:
         return (await log.call("complete_task", {"task": intent.ref})).message
 
 
-def describe_tasks(tasks: list[TaskRow]) -> str:
+def describe_tasks(tasks: list[TaskBrief]) -> str:
     return "\n".join(f"- {describe(t)}" for t in tasks)

@@ -15,7 +15,7 @@ from typing import Literal
 from rapidfuzz import fuzz
 
 from todo_api.agent.text import content_stems, normalize_title, stem, tokens
-from todo_api.services.tasks import TaskRow
+from todo_api.services.tasks import TaskBrief
 
 _ID_REF = re.compile(
     r"^\s*(?:(?:the\s+)?(?:task|todo|to-do|item|number|no\.?|id)\s*(?:number|no\.?|id)?\s*[#:]?\s*|#\s*)"
@@ -32,8 +32,8 @@ MIN_SCORE = 45.0
 @dataclass
 class Resolution:
     kind: Literal["found", "ambiguous", "missing"]
-    task: TaskRow | None = None
-    candidates: list[TaskRow] = field(default_factory=list)
+    task: TaskBrief | None = None
+    candidates: list[TaskBrief] = field(default_factory=list)
 
 
 def parse_id(ref: str) -> int | None:
@@ -73,7 +73,7 @@ def score(ref: str, title: str) -> float:
     return 60.0 * coverage + 25.0 * precision + 15.0 * similarity
 
 
-def rank(ref: str, tasks: Sequence[TaskRow]) -> list[tuple[float, TaskRow]]:
+def rank(ref: str, tasks: Sequence[TaskBrief]) -> list[tuple[float, TaskBrief]]:
     scored = [(score(ref, t.title), t) for t in tasks]
     return sorted(
         ((s, t) for s, t in scored if s >= MIN_SCORE), key=lambda pair: (-pair[0], pair[1].id)
@@ -82,7 +82,7 @@ def rank(ref: str, tasks: Sequence[TaskRow]) -> list[tuple[float, TaskRow]]:
 
 def resolve(
     ref: str,
-    tasks: Sequence[TaskRow],
+    tasks: Sequence[TaskBrief],
     prefer: Literal["pending", "completed"] | None = None,
 ) -> Resolution:
     """Resolve a reference among the user's tasks; `prefer` breaks ties between done and not done."""  # noqa: E501

@@ -24,7 +24,7 @@ from todo_api.db_direct import Db
 from todo_api.schemas import Priority, TaskCreate, TaskUpdate
 from todo_api.services import tasks as task_service
 from todo_api.services.errors import NotFound
-from todo_api.services.tasks import TaskRow
+from todo_api.services.tasks import TaskBrief
 
 log = logging.getLogger("todo_api.agent")
 
@@ -192,7 +192,7 @@ class ToolResult:
         return json.dumps({"ok": self.ok, "message": self.message, **self.data}, default=str)
 
 
-def task_json(task: TaskRow) -> dict[str, Any]:
+def task_json(task: TaskBrief) -> dict[str, Any]:
     """What a tool reports about a task: TaskOut's JSON without created_at and tags. Built by
     hand: a listing reports up to MAX_LISTED of them, and a model round trip each cost more
     than the query."""
@@ -208,7 +208,7 @@ def task_json(task: TaskRow) -> dict[str, Any]:
     }
 
 
-def describe(task: TaskRow, today: date | None = None) -> str:
+def describe(task: TaskBrief, today: date | None = None) -> str:
     """One readable line: `#12 buy milk (high priority, due Thu 2026-11-26, done)`."""
     details: list[str] = []
     if task.priority != "medium":
@@ -224,7 +224,7 @@ def describe(task: TaskRow, today: date | None = None) -> str:
     return f"#{task.id} {task.title}{suffix}"
 
 
-def quoted(task: TaskRow) -> str:
+def quoted(task: TaskBrief) -> str:
     return f"'{task.title}' (#{task.id})"
 
 
@@ -321,7 +321,7 @@ class ToolBox:
 
     # -- lookups --
 
-    async def tasks(self, completed: bool | None = None) -> Sequence[TaskRow]:
+    async def tasks(self, completed: bool | None = None) -> Sequence[TaskBrief]:
         return await task_service.all_tasks(self.db, self.user_id, completed=completed)
 
     async def resolve(
@@ -358,7 +358,8 @@ class ToolBox:
         rows = list(await self.tasks(completed))
         if args.priority is not None:
             rows = [t for t in rows if t.priority == args.priority.value]
-        rows = [t for t in rows if self._due_matches(t, args.due)]
+        if args.due != "any":
+            rows = [t for t in rows if self._due_matches(t, args.due)]
         if args.query:
             words = [w for w in args.query.lower().split() if w]
             rows = [
@@ -376,7 +377,7 @@ class ToolBox:
             True, message, {"count": len(rows), "tasks": [task_json(t) for t in shown]}
         )
 
-    def _due_matches(self, task: TaskRow, due: str) -> bool:
+    def _due_matches(self, task: TaskBrief, due: str) -> bool:
         if due == "any":
             return True
         if due == "none":
@@ -395,7 +396,7 @@ class ToolBox:
         self,
         ref: str,
         prefer: Literal["pending", "completed"] | None,
-        action: Callable[[TaskRow], Awaitable[ToolResult]],
+        action: Callable[[TaskBrief], Awaitable[ToolResult]],
     ) -> ToolResult:
         res = await self.resolve(ref, prefer)
         if res.kind == "ambiguous":
@@ -405,7 +406,7 @@ class ToolBox:
         return await action(res.task)
 
     async def complete_task(self, args: TaskRefArgs) -> ToolResult:
-        async def act(task: TaskRow) -> ToolResult:
+        async def act(task: TaskBrief) -> ToolResult:
             if task.completed:
                 return ToolResult(
                     True, f"{quoted(task)} was already done.", {"task": task_json(task)}
@@ -416,7 +417,7 @@ class ToolBox:
         return await self._with_task(args.task, "pending", act)
 
     async def reopen_task(self, args: TaskRefArgs) -> ToolResult:
-        async def act(task: TaskRow) -> ToolResult:
+        async def act(task: TaskBrief) -> ToolResult:
             if not task.completed:
                 return ToolResult(
                     True, f"{quoted(task)} is already open.", {"task": task_json(task)}
@@ -427,7 +428,7 @@ class ToolBox:
         return await self._with_task(args.task, "completed", act)
 
     async def delete_task(self, args: TaskRefArgs) -> ToolResult:
-        async def act(task: TaskRow) -> ToolResult:
+        async def act(task: TaskBrief) -> ToolResult:
             data = task_json(task)
             await task_service.delete_task(self.db, self.user_id, task.id)
             return ToolResult(True, f"Deleted '{data['title']}' (#{data['id']}).", {"task": data})
@@ -456,7 +457,7 @@ class ToolBox:
                 {"error": "invalid_arguments"},
             )
 
-        async def act(task: TaskRow) -> ToolResult:
+        async def act(task: TaskBrief) -> ToolResult:
             before = task.title
             task = await task_service.update_task(
                 self.db, self.user_id, task.id, TaskUpdate(**changes)

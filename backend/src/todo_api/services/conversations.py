@@ -44,6 +44,7 @@ _TOUCH = (
     update(_CONVERSATIONS)
     .where(_C.id == bindparam("conversation_id"))
     .values(updated_at=bindparam("now"))
+    .returning(_C.id)  # see _ADD_TURN
 )
 
 
@@ -64,7 +65,9 @@ def _turn_messages(conversation_id: Any) -> Any:
     )
 
 
-_ADD_TURN = _turn_messages(bindparam("conversation_id"))
+# RETURNING although nothing reads it: on SQLite a statement returning rows is one aiosqlite
+# call (a hop to its thread), one without is two (execute, then close the cursor).
+_ADD_TURN = _turn_messages(bindparam("conversation_id")).returning(_M.id)
 
 
 def _with_conversation(cte: Any) -> Any:

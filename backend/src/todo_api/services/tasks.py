@@ -46,8 +46,8 @@ from todo_api.schemas import (
 from todo_api.services.users import not_found, require_account
 
 
-class TaskRow(Protocol):
-    """A task as the services return it: a read-only row with the Task columns."""
+class TaskBrief(Protocol):
+    """A task as the agent reads it: a read-only row without tags and created_at."""
 
     @property
     def id(self) -> int: ...
@@ -62,11 +62,16 @@ class TaskRow(Protocol):
     @property
     def due_date(self) -> date | None: ...
     @property
+    def updated_at(self) -> datetime: ...
+
+
+class TaskRow(TaskBrief, Protocol):
+    """A task as the services return it: a read-only row with the Task columns."""
+
+    @property
     def tags(self) -> list[str]: ...
     @property
     def created_at(self) -> datetime: ...
-    @property
-    def updated_at(self) -> datetime: ...
 
 
 _TABLE = cast(Table, Task.__table__)
@@ -258,9 +263,13 @@ async def count_tasks(db: Db, user_id: int) -> dict[str, int]:
     return {"total": pending + completed, "pending": pending, "completed": completed}
 
 
+# What the agent reads of every task: no tags (a JSON value to decode per row) nor created_at.
+_BRIEF_COLUMNS = tuple(c for c in COLUMNS if c.key not in {"tags", "created_at"})
+
+
 @lru_cache(maxsize=4)
 def _all_statement(completed: bool | None) -> Select[Any]:
-    stmt = select(*COLUMNS).where(_T.user_id == bindparam("user_id"))
+    stmt = select(*_BRIEF_COLUMNS).where(_T.user_id == bindparam("user_id"))
     if completed is not None:
         stmt = stmt.where(_T.completed.is_(completed))
     return stmt.order_by(_T.created_at, _T.id).limit(bindparam("limit"))
@@ -268,11 +277,11 @@ def _all_statement(completed: bool | None) -> Select[Any]:
 
 async def all_tasks(
     db: Db, user_id: int, *, completed: bool | None = None, limit: int = 2000
-) -> Sequence[TaskRow]:
+) -> Sequence[TaskBrief]:
     """Every task of the user (oldest first, bounded), e.g. to resolve "the milk one" to a task."""
     params = {"user_id": user_id, "limit": limit}
     rows = await execute(db, _all_statement(completed), params)
-    return cast(Sequence[TaskRow], rows.all())
+    return cast(Sequence[TaskBrief], rows.all())
 
 
 def _owned(user_id: int, task_id: int) -> dict[str, int]:
