@@ -53,6 +53,9 @@ class ActionLog:
 
 class Agent(Protocol):
     name: str
+    # Whether the agent reads the task details in tool results (an LLM does; the local agent
+    # reads only the ids of listed tasks, and a listing's details cost more than its query).
+    reads_task_details: bool
 
     async def run(
         self, tools: ToolBox, history: list[HistoryMessage], message: str

@@ -60,6 +60,8 @@ class ProviderFailure(Exception):
 class OpenAIAgent:
     """Chat completions with tool calling against any OpenAI-compatible endpoint."""
 
+    reads_task_details = True
+
     def __init__(self, settings: Settings) -> None:
         provider = settings.llm_provider
         self.name: str = provider

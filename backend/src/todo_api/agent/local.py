@@ -87,6 +87,7 @@ def _plural(n: int, word: str) -> str:
 
 class LocalAgent:
     name = "local"
+    reads_task_details = False
 
     async def run(self, tools: ToolBox, history: list[HistoryMessage], message: str) -> AgentResult:
         clauses = split_clauses(message)

@@ -261,10 +261,12 @@ class ToolBox:
     """The tools, bound to one database connection (a session or a direct connection) and one
     user. Their writes join its transaction; they do not commit (see `release`)."""
 
-    def __init__(self, db: Db, user_id: int, today: date) -> None:
+    def __init__(self, db: Db, user_id: int, today: date, *, task_details: bool = True) -> None:
         self.db = db
         self.user_id = user_id
         self.today = today
+        # False: listings report each task as {"id"} only (see Agent.reads_task_details).
+        self.task_details = task_details
         self._handlers: dict[str, tuple[type[_Args], Callable[[Any], Awaitable[ToolResult]]]] = {
             "add_task": (AddTaskArgs, self.add_task),
             "list_tasks": (ListTasksArgs, self.list_tasks),
@@ -374,7 +376,12 @@ class ToolBox:
         more = f"\n…and {len(rows) - len(shown)} more." if len(rows) > len(shown) else ""
         message = f"{len(rows)} task(s)" + (f":\n{lines}{more}" if rows else ".")
         return ToolResult(
-            True, message, {"count": len(rows), "tasks": [task_json(t) for t in shown]}
+            True,
+            message,
+            {
+                "count": len(rows),
+                "tasks": [task_json(t) if self.task_details else {"id": t.id} for t in shown],
+            },
         )
 
     def _due_matches(self, task: TaskBrief, due: str) -> bool:

@@ -89,7 +89,7 @@ async def chat(
         ]
 
     agent: Agent = request.app.state.agent
-    tools = ToolBox(db, user_id, datetime.now(UTC).date())
+    tools = ToolBox(db, user_id, datetime.now(UTC).date(), task_details=agent.reads_task_details)
     try:
         result = await agent.run(tools, history, body.message)
         reply, actions, status = result.reply, result.actions, result.status_code
