@@ -133,8 +133,9 @@ class DirectDatabase:
 
 
 class DirectConnection:
-    """A pooled connection used through its driver: checked out on the first statement, given
-    back by `commit()`, `rollback()` or `close()` (api/middleware.py closes a request's).
+    """A pooled connection used through its driver: checked out for a statement and given back
+    after it, unless a transaction is open; then by `commit()`, `rollback()` or `close()`
+    (api/middleware.py closes a request's).
 
     `transactional=False` (single-statement routes): on PostgreSQL each statement commits on its
     own. `transactional=True` (a chat turn): the writes share one transaction, opened before the
@@ -180,6 +181,12 @@ class DirectConnection:
                     rows.append(make(values_))
             else:
                 rows = [make(record) for record in records]
+        # Outside a transaction the connection goes straight back to the pool (as asyncpg's
+        # pool.fetch does): held while the route builds its response or the agent formats a
+        # reply, it kept other requests waiting for a connection while the CPU was free.
+        if not (driver.in_transaction if db.is_sqlite else driver.is_in_transaction()):
+            self._proxy = None
+            await greenlet_spawn(proxy.close)
         return DirectResult(rows, rowcount)
 
     async def _checkout(self) -> PoolProxiedConnection:
