@@ -245,3 +245,26 @@ async def test_a_turn_that_fails_before_its_save_leaves_nothing_behind(
     # The connection went back to the pool clean: the next turn works and commits.
     await say(client, user, "add bread", cid)
     assert await titles(client, user) == {"eggs": False, "bread": False}
+
+
+async def test_listing_order_and_count_beyond_one_page(
+    client: httpx.AsyncClient, user: UserCtx
+) -> None:
+    """ "What's left?" lists open tasks by due date (undated last), then oldest first, shows 50
+    and counts them all: the database sorts, counts and cuts (services.tasks.first_tasks)."""
+    due = {3: "2030-01-05", 7: "2030-01-02", 11: "2030-01-02", 20: "2029-12-31", 30: "2029-01-01"}
+    done = {5, 6, 30}
+    for i in range(56):
+        body: dict[str, Any] = {"title": f"task {i:02d}", "completed": i in done}
+        if i in due:
+            body["due_date"] = due[i]
+        resp = await client.post("/api/tasks", json=body, headers=user.headers)
+        assert resp.status_code == 201, resp.text
+    open_tasks = sorted(
+        (i for i in range(56) if i not in done), key=lambda i: (due.get(i, "9999-12-31"), i)
+    )
+    reply = (await say(client, user, "what's left?"))["reply"]
+    listed = [line.split(" ", 2)[2].split(" (")[0] for line in reply.splitlines()[1:-1]]
+    assert reply.splitlines()[0] == "Your pending tasks (53):"
+    assert listed == [f"task {i:02d}" for i in open_tasks[:50]]
+    assert reply.splitlines()[-1] == "…and 3 more."

@@ -357,29 +357,35 @@ class ToolBox:
 
     async def list_tasks(self, args: ListTasksArgs) -> ToolResult:
         completed = {"all": None, "pending": False, "completed": True}[args.status]
-        rows = list(await self.tasks(completed))
-        if args.priority is not None:
-            rows = [t for t in rows if t.priority == args.priority.value]
-        if args.due != "any":
-            rows = [t for t in rows if self._due_matches(t, args.due)]
-        if args.query:
-            words = [w for w in args.query.lower().split() if w]
-            rows = [
-                t
-                for t in rows
-                if all(w in t.title.lower() or w in t.description.lower() for w in words)
-            ]
-        # Pending first, then by due date (none last), then oldest first.
-        rows.sort(key=lambda t: (t.completed, t.due_date or date.max, t.id))
-        shown = rows[:MAX_LISTED]
+        priority = args.priority.value if args.priority is not None else None
+        if args.due == "any" and not args.query:  # the database sorts, counts and cuts
+            shown, total = await task_service.first_tasks(
+                self.db, self.user_id, completed=completed, priority=priority, limit=MAX_LISTED
+            )
+        else:
+            rows = list(await self.tasks(completed))
+            if priority is not None:
+                rows = [t for t in rows if t.priority == priority]
+            if args.due != "any":
+                rows = [t for t in rows if self._due_matches(t, args.due)]
+            if args.query:
+                words = [w for w in args.query.lower().split() if w]
+                rows = [
+                    t
+                    for t in rows
+                    if all(w in t.title.lower() or w in t.description.lower() for w in words)
+                ]
+            # As first_tasks: pending first, then by due date (none last), then oldest first.
+            rows.sort(key=lambda t: (t.completed, t.due_date or date.max, t.id))
+            shown, total = rows[:MAX_LISTED], len(rows)
         lines = "\n".join(f"- {describe(t, self.today)}" for t in shown)
-        more = f"\n…and {len(rows) - len(shown)} more." if len(rows) > len(shown) else ""
-        message = f"{len(rows)} task(s)" + (f":\n{lines}{more}" if rows else ".")
+        more = f"\n…and {total - len(shown)} more." if total > len(shown) else ""
+        message = f"{total} task(s)" + (f":\n{lines}{more}" if total else ".")
         return ToolResult(
             True,
             message,
             {
-                "count": len(rows),
+                "count": total,
                 "tasks": [task_json(t) if self.task_details else {"id": t.id} for t in shown],
             },
         )

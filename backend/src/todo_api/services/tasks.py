@@ -275,6 +275,33 @@ def _all_statement(completed: bool | None) -> Select[Any]:
     return stmt.order_by(_T.created_at, _T.id).limit(bindparam("limit"))
 
 
+@lru_cache(maxsize=8)
+def _listing_statement(completed: bool | None, by_priority: bool) -> Select[Any]:
+    stmt = select(*_BRIEF_COLUMNS, func.count().over().label("total_count")).where(
+        _T.user_id == bindparam("user_id")
+    )
+    if completed is not None:
+        stmt = stmt.where(_T.completed.is_(completed))
+    if by_priority:
+        stmt = stmt.where(_T.priority == bindparam("priority"))
+    due_first = _T.due_date.asc().nulls_last()
+    return stmt.order_by(_T.completed, due_first, _T.id).limit(bindparam("limit"))
+
+
+async def first_tasks(
+    db: Db, user_id: int, *, completed: bool | None, priority: str | None, limit: int
+) -> tuple[Sequence[TaskBrief], int]:
+    """The first `limit` of the user's tasks in the agent's listing order (open ones first,
+    then by due date, undated last, then oldest first) and how many match in all: one
+    statement, however many tasks the user has."""
+    params: dict[str, Any] = {"user_id": user_id, "limit": limit}
+    if priority is not None:
+        params["priority"] = priority
+    stmt = _listing_statement(completed, priority is not None)
+    rows = (await execute(db, stmt, params)).all()
+    return cast(Sequence[TaskBrief], rows), int(rows[0].total_count) if rows else 0
+
+
 async def all_tasks(
     db: Db, user_id: int, *, completed: bool | None = None, limit: int = 2000
 ) -> Sequence[TaskBrief]:
