@@ -208,13 +208,16 @@ def task_json(task: TaskBrief) -> dict[str, Any]:
     }
 
 
+_WEEKDAY = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # strftime's %a, without its cost
+
+
 def describe(task: TaskBrief, today: date | None = None) -> str:
     """One readable line: `#12 buy milk (high priority, due Thu 2026-11-26, done)`."""
     details: list[str] = []
     if task.priority != "medium":
         details.append(f"{task.priority} priority")
     if task.due_date is not None:
-        when = f"due {task.due_date:%a} {task.due_date.isoformat()}"
+        when = f"due {_WEEKDAY[task.due_date.weekday()]} {task.due_date.isoformat()}"
         if today is not None and not task.completed and task.due_date < today:
             when += ", overdue"
         details.append(when)
