@@ -1,4 +1,4 @@
-"""Core statements run straight on the database driver: the task routes' data path.
+"""Core statements run straight on the database driver: the hot paths' data access.
 
 On these requests SQLAlchemy's execution layer (session and transaction bookkeeping, execution
 context, result objects, the greenlet bridge) cost more than the statement itself: a task-list

@@ -63,8 +63,8 @@ async def get_direct_connection(request: Request) -> DirectConnection:
 
 
 async def get_direct_transaction(request: Request) -> DirectConnection:
-    """For a unit of work of several statements on the driver, in one transaction until the
-    route commits (a chat turn)."""
+    """For a unit of work of several statements on the driver, its writes in one transaction
+    until it commits (a chat turn: `conversations.save_turn` commits it)."""
     return _request_direct_connection(request, transactional=True)
 
 
