@@ -185,8 +185,7 @@ class DirectConnection:
         # pool.fetch does): held while the route builds its response or the agent formats a
         # reply, it kept other requests waiting for a connection while the CPU was free.
         if not (driver.in_transaction if db.is_sqlite else driver.is_in_transaction()):
-            self._proxy = None
-            await greenlet_spawn(proxy.close)
+            await self._release()
         return DirectResult(rows, rowcount)
 
     async def _checkout(self) -> PoolProxiedConnection:
@@ -231,8 +230,12 @@ class DirectConnection:
                 await driver.execute(how)
         except Exception as exc:
             raise await self._translate(exc, how) from exc
-        self._proxy = None
-        await greenlet_spawn(proxy.close)
+        await self._release()
+
+    async def _release(self) -> None:
+        proxy, self._proxy = self._proxy, None
+        if proxy is not None:
+            await greenlet_spawn(proxy.close)
 
     async def _translate(self, exc: Exception, sql: str) -> Exception:
         """The SQLAlchemy exception for a driver error (parameters left out: they may hold user
