@@ -77,6 +77,12 @@ _PRIORITY_PATTERNS = [
 _UPDATE_LEVEL = re.compile(
     rf"\s*\b(?:to|as|=|is|at|into)\s+(?:a\s+)?({_LEVELS})(?:[- ]?{_PRIO_WORD})?\b", _I
 )
+# Its own phrase (it has no optional lead words), tried right after the negations.
+_UPDATE_PRIORITY_PATTERNS = [
+    _PRIORITY_PATTERNS[0],
+    (_UPDATE_LEVEL, _UPDATE_LEVEL, None),
+    *_PRIORITY_PATTERNS[1:],
+]
 
 _DESCRIPTION = re.compile(
     r"\s*(?:[,;.(]|\s-)?\s*(?:\b(?:with|and|plus|having|add(?:ing)?)\s+(?:a\s+|the\s+|some\s+)?"
@@ -99,9 +105,7 @@ def _cut(text: str, start: int, end: int) -> str:
 
 @functools.lru_cache(maxsize=1024)  # parsing one message asks about the same text repeatedly
 def find_priority(text: str, *, update: bool = False) -> tuple[str, Span] | None:
-    patterns = _PRIORITY_PATTERNS
-    if update:
-        patterns = [patterns[0], (_UPDATE_LEVEL, _UPDATE_LEVEL, None), *patterns[1:]]
+    patterns = _UPDATE_PRIORITY_PATTERNS if update else _PRIORITY_PATTERNS
     for pattern, phrase, fixed in patterns:
         if not phrase.search(text):
             continue
