@@ -182,7 +182,10 @@ class SqliteWriteLock:
 
     async def acquire(self, dbapi_conn: Any) -> None:
         if self._holder is not dbapi_conn:
-            await asyncio.wait_for(self._lock.acquire(), self._timeout)  # TimeoutError: 503
+            # asyncio.timeout, not wait_for: wait_for runs the acquire in a task of its own,
+            # two more event-loop turns per write transaction even when the lock is free.
+            async with asyncio.timeout(self._timeout):  # TimeoutError: 503
+                await self._lock.acquire()
             self._holder = dbapi_conn
 
     def release(self, dbapi_conn: Any) -> None:

@@ -133,19 +133,23 @@ class DirectDatabase:
 
 
 class DirectConnection:
-    """A pooled connection used through its driver: checked out for a statement and given back
-    after it, unless a transaction is open; then by `commit()`, `rollback()` or `close()`
-    (api/middleware.py closes a request's).
+    """A pooled connection used through its driver.
 
-    `transactional=False` (single-statement routes): on PostgreSQL each statement commits on its
-    own. `transactional=True` (a chat turn): the writes share one transaction, opened before the
-    first write, until `commit()` or `rollback()`; reads before it run on their own, which under
-    READ COMMITTED sees what a read inside the transaction would. On SQLite the driver opens its
-    implicit transaction at the first write either way, as it does under a session."""
+    `transactional=False` (single-statement routes): the connection is checked out for a
+    statement and given back after it; on PostgreSQL each statement commits on its own.
+
+    `transactional=True` (a chat turn): the connection is kept from the first statement until
+    `commit()`, `rollback()` or `close()` (api/middleware.py closes a request's), and the writes
+    share one transaction, opened before the first write; reads before it run on their own,
+    which under READ COMMITTED sees what a read inside the transaction would. A unit of work
+    that waits on something slow commits first (agent `ToolBox.release`), which gives the
+    connection back. On SQLite the driver opens its implicit transaction at the first write
+    either way, as it does under a session."""
 
     def __init__(self, db: DirectDatabase, *, transactional: bool = False) -> None:
         self._db = db
         self.dialect_name = db.dialect.name
+        self._keep = transactional
         self._transactional = transactional and not db.is_sqlite
         self._proxy: PoolProxiedConnection | None = None
 
@@ -182,9 +186,12 @@ class DirectConnection:
             else:
                 rows = [make(record) for record in records]
         # Outside a transaction the connection goes straight back to the pool (as asyncpg's
-        # pool.fetch does): held while the route builds its response or the agent formats a
-        # reply, it kept other requests waiting for a connection while the CPU was free.
-        if not (driver.in_transaction if db.is_sqlite else driver.is_in_transaction()):
+        # pool.fetch does): held while a task route builds its response, it kept other
+        # requests waiting for a connection while the CPU was free. A unit of work keeps it
+        # (one checkout instead of one per statement; its last statement follows soon).
+        if not self._keep and not (
+            driver.in_transaction if db.is_sqlite else driver.is_in_transaction()
+        ):
             await self._release()
         return DirectResult(rows, rowcount)
 

@@ -337,6 +337,39 @@ async def test_history_is_sent_and_tools_are_scoped_to_the_user(
     ]
 
 
+async def test_no_pooled_connection_is_held_while_the_provider_works(
+    database_url: str, fake: FakeLLM, make_user: MakeUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chat turn keeps its connection between statements, so the agent must give it back
+    before each provider request: after the history read, and after tool calls."""
+    user = await make_user()
+    async with llm_client(database_url, fake) as client:
+        app: Any = client._transport.app  # type: ignore[attr-defined]
+        agent: OpenAIAgent = app.state.agent
+        pool = app.state.engine.sync_engine.pool
+        held: list[int] = []
+        complete = agent._complete
+
+        async def observed(messages: list[dict[str, Any]]) -> Any:
+            held.append(pool.checkedout())
+            return await complete(messages)
+
+        monkeypatch.setattr(agent, "_complete", observed)
+        fake.push(text("Hi there."))
+        first = await chat(client, user, "hello")
+        fake.push(
+            tool_calls(("add_task", {"title": "buy milk"})),
+            tool_calls(("list_tasks", {"status": "pending"})),
+            text("Done."),
+        )
+        second = await chat(
+            client, user, "add buy milk", conversation_id=first.json()["conversation_id"]
+        )
+        assert second.status_code == 200, second.text
+        assert [a["tool"] for a in second.json()["actions"]] == ["add_task", "list_tasks"]
+    assert held == [0, 0, 0, 0]
+
+
 def test_missing_keys_are_config_errors_naming_the_variable() -> None:
     base = {"database_url": "sqlite:///./x.db"}
     for provider, variable in (("groq", "GROQ_API_KEY"), ("openai", "OPENAI_API_KEY")):

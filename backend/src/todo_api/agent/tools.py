@@ -13,7 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
@@ -24,7 +24,7 @@ from todo_api.db_direct import Db
 from todo_api.schemas import Priority, TaskCreate, TaskUpdate
 from todo_api.services import tasks as task_service
 from todo_api.services.errors import NotFound
-from todo_api.services.tasks import TaskBrief
+from todo_api.services.tasks import TaskBrief, TaskLine
 
 log = logging.getLogger("todo_api.agent")
 
@@ -211,7 +211,7 @@ def task_json(task: TaskBrief) -> dict[str, Any]:
 _WEEKDAY = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # strftime's %a, without its cost
 
 
-def describe(task: TaskBrief, today: date | None = None) -> str:
+def describe(task: TaskLine, today: date | None = None) -> str:
     """One readable line: `#12 buy milk (high priority, due Thu 2026-11-26, done)`."""
     details: list[str] = []
     if task.priority != "medium":
@@ -361,9 +361,15 @@ class ToolBox:
     async def list_tasks(self, args: ListTasksArgs) -> ToolResult:
         completed = {"all": None, "pending": False, "completed": True}[args.status]
         priority = args.priority.value if args.priority is not None else None
+        shown: Sequence[TaskLine]
         if args.due == "any" and not args.query:  # the database sorts, counts and cuts
             shown, total = await task_service.first_tasks(
-                self.db, self.user_id, completed=completed, priority=priority, limit=MAX_LISTED
+                self.db,
+                self.user_id,
+                completed=completed,
+                priority=priority,
+                limit=MAX_LISTED,
+                details=self.task_details,
             )
         else:
             rows = list(await self.tasks(completed))
@@ -389,7 +395,11 @@ class ToolBox:
             message,
             {
                 "count": total,
-                "tasks": [task_json(t) if self.task_details else {"id": t.id} for t in shown],
+                # With task_details the rows are TaskBriefs (first_tasks' `details`).
+                "tasks": [
+                    task_json(cast(TaskBrief, t)) if self.task_details else {"id": t.id}
+                    for t in shown
+                ],
             },
         )
 

@@ -46,21 +46,26 @@ from todo_api.schemas import (
 from todo_api.services.users import not_found, require_account
 
 
-class TaskBrief(Protocol):
-    """A task as the agent reads it: a read-only row without tags and created_at."""
+class TaskLine(Protocol):
+    """What one line of a listing shows of a task (agent/tools.describe)."""
 
     @property
     def id(self) -> int: ...
     @property
     def title(self) -> str: ...
     @property
-    def description(self) -> str: ...
-    @property
     def completed(self) -> bool: ...
     @property
     def priority(self) -> str: ...
     @property
     def due_date(self) -> date | None: ...
+
+
+class TaskBrief(TaskLine, Protocol):
+    """A task as the agent reads it: a read-only row without tags and created_at."""
+
+    @property
+    def description(self) -> str: ...
     @property
     def updated_at(self) -> datetime: ...
 
@@ -265,6 +270,9 @@ async def count_tasks(db: Db, user_id: int) -> dict[str, int]:
 
 # What the agent reads of every task: no tags (a JSON value to decode per row) nor created_at.
 _BRIEF_COLUMNS = tuple(c for c in COLUMNS if c.key not in {"tags", "created_at"})
+# What a listing's lines show. On SQLite each further column read costs a conversion per row,
+# and updated_at's is a datetime parse: ~1 us per task, up to 50 per listing.
+_LINE_COLUMNS = (_T.id, _T.title, _T.completed, _T.priority, _T.due_date)
 
 
 @lru_cache(maxsize=4)
@@ -275,9 +283,10 @@ def _all_statement(completed: bool | None) -> Select[Any]:
     return stmt.order_by(_T.created_at, _T.id).limit(bindparam("limit"))
 
 
-@lru_cache(maxsize=8)
-def _listing_statement(completed: bool | None, by_priority: bool) -> Select[Any]:
-    stmt = select(*_BRIEF_COLUMNS, func.count().over().label("total_count")).where(
+@lru_cache(maxsize=16)
+def _listing_statement(completed: bool | None, by_priority: bool, details: bool) -> Select[Any]:
+    columns = _BRIEF_COLUMNS if details else _LINE_COLUMNS
+    stmt = select(*columns, func.count().over().label("total_count")).where(
         _T.user_id == bindparam("user_id")
     )
     if completed is not None:
@@ -289,17 +298,24 @@ def _listing_statement(completed: bool | None, by_priority: bool) -> Select[Any]
 
 
 async def first_tasks(
-    db: Db, user_id: int, *, completed: bool | None, priority: str | None, limit: int
-) -> tuple[Sequence[TaskBrief], int]:
+    db: Db,
+    user_id: int,
+    *,
+    completed: bool | None,
+    priority: str | None,
+    limit: int,
+    details: bool = True,
+) -> tuple[Sequence[TaskLine], int]:
     """The first `limit` of the user's tasks in the agent's listing order (open ones first,
     then by due date, undated last, then oldest first) and how many match in all: one
-    statement, however many tasks the user has."""
+    statement, however many tasks the user has. The rows are TaskBriefs with `details`, else
+    only what a listing line shows."""
     params: dict[str, Any] = {"user_id": user_id, "limit": limit}
     if priority is not None:
         params["priority"] = priority
-    stmt = _listing_statement(completed, priority is not None)
+    stmt = _listing_statement(completed, priority is not None, details)
     rows = (await execute(db, stmt, params)).all()
-    return cast(Sequence[TaskBrief], rows), int(rows[0].total_count) if rows else 0
+    return cast(Sequence[TaskLine], rows), int(rows[0].total_count) if rows else 0
 
 
 async def all_tasks(
