@@ -61,6 +61,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Tasks, an AI chat assistant that manages them, and an MCP server.",
         lifespan=lifespan,
+        # FastAPI's native OpenTelemetry hooks look up three global providers on every request
+        # (~5 us, as much as the rest of /health); this app reports through Prometheus
+        # (/metrics) and JSON logs, and ships no OpenTelemetry SDK to export to.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.engine = engine
