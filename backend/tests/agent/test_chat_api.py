@@ -254,10 +254,13 @@ async def test_listing_order_and_count_beyond_one_page(
     and counts them all: the database sorts, counts and cuts (services.tasks.first_tasks)."""
     due = {3: "2030-01-05", 7: "2030-01-02", 11: "2030-01-02", 20: "2029-12-31", 30: "2029-01-01"}
     done = {5, 6, 30}
+    high = {i for i in range(56) if i % 4 == 0}
     for i in range(56):
         body: dict[str, Any] = {"title": f"task {i:02d}", "completed": i in done}
         if i in due:
             body["due_date"] = due[i]
+        if i in high:
+            body["priority"] = "high"
         resp = await client.post("/api/tasks", json=body, headers=user.headers)
         assert resp.status_code == 201, resp.text
     open_tasks = sorted(
@@ -268,3 +271,9 @@ async def test_listing_order_and_count_beyond_one_page(
     assert reply.splitlines()[0] == "Your pending tasks (53):"
     assert listed == [f"task {i:02d}" for i in open_tasks[:50]]
     assert reply.splitlines()[-1] == "…and 3 more."
+    # Filtered by priority: the count and the order only take the matching tasks.
+    reply = (await say(client, user, "what high priority tasks are left?"))["reply"]
+    open_high = [i for i in open_tasks if i in high]
+    listed = [line.split(" ", 2)[2].split(" (")[0] for line in reply.splitlines()[1:]]
+    assert reply.splitlines()[0] == f"Your pending high priority tasks ({len(open_high)}):"
+    assert listed == [f"task {i:02d}" for i in open_high]

@@ -285,16 +285,27 @@ def _all_statement(completed: bool | None) -> Select[Any]:
 
 @lru_cache(maxsize=16)
 def _listing_statement(completed: bool | None, by_priority: bool, details: bool) -> Select[Any]:
+    def matching(t: Any) -> list[ColumnElement[bool]]:
+        conds: list[ColumnElement[bool]] = [t.c.user_id == bindparam("user_id")]
+        if completed is not None:
+            conds.append(t.c.completed.is_(completed))
+        if by_priority:
+            conds.append(t.c.priority == bindparam("priority"))
+        return conds
+
+    # The total is a subquery the database runs once, from the (user_id, completed) index. A
+    # window count kept every matching row for the sort: with ~110 open tasks, SQLite took
+    # 145 us for the statement that now takes 98 (bench/findings.md).
+    counted = _TABLE.alias("counted")
+    total = select(func.count()).select_from(counted).where(*matching(counted))
     columns = _BRIEF_COLUMNS if details else _LINE_COLUMNS
-    stmt = select(*columns, func.count().over().label("total_count")).where(
-        _T.user_id == bindparam("user_id")
-    )
-    if completed is not None:
-        stmt = stmt.where(_T.completed.is_(completed))
-    if by_priority:
-        stmt = stmt.where(_T.priority == bindparam("priority"))
     due_first = _T.due_date.asc().nulls_last()
-    return stmt.order_by(_T.completed, due_first, _T.id).limit(bindparam("limit"))
+    return (
+        select(*columns, total.scalar_subquery().label("total_count"))
+        .where(*matching(_TABLE))
+        .order_by(_T.completed, due_first, _T.id)
+        .limit(bindparam("limit"))
+    )
 
 
 async def first_tasks(
