@@ -18,6 +18,7 @@ from typing import Any, Protocol, cast
 
 from sqlalchemy import (
     ColumnElement,
+    FromClause,
     Select,
     String,
     Table,
@@ -285,7 +286,7 @@ def _all_statement(completed: bool | None) -> Select[Any]:
 
 @lru_cache(maxsize=16)
 def _listing_statement(completed: bool | None, by_priority: bool, details: bool) -> Select[Any]:
-    def matching(t: Any) -> list[ColumnElement[bool]]:
+    def matching(t: FromClause) -> list[ColumnElement[bool]]:
         conds: list[ColumnElement[bool]] = [t.c.user_id == bindparam("user_id")]
         if completed is not None:
             conds.append(t.c.completed.is_(completed))
