@@ -9,7 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from testsupport.app import UserCtx
+from testsupport.app import UserCtx, make_settings
+from todo_api.db import sqlite_write_lock
+from todo_api.main import create_app
 from todo_api.schemas import TaskOut, TaskPage
 
 MakeUser = Callable[[], Awaitable[UserCtx]]
@@ -254,6 +256,42 @@ async def test_other_users_tasks_are_invisible(
     assert listing["items"] == [] and listing["total"] == 0
     intact = (await client.get(f"/api/tasks/{tid}", headers=alice.headers)).json()
     assert intact["title"] == "alice's secret" and intact["completed"] is False
+
+
+async def test_a_write_that_waits_out_the_sqlite_writer_queue_is_a_503(sqlite_url: str) -> None:
+    """A writer waits for the one SQLite write transaction at a time for DB_TIMEOUT_SECONDS at
+    most, then gets 503 with Retry-After (never a hang), and nothing is written."""
+    app = create_app(make_settings(sqlite_url, db_timeout_seconds=0.3))
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            signup = await client.post(
+                "/api/auth/signup",
+                json={"email": "queue@example.com", "password": "correct horse battery"},
+            )
+            headers = {"Authorization": f"Bearer {signup.json()['access_token']}"}
+            lock = sqlite_write_lock(app.state.engine)
+            holder = object()  # stands for a write transaction that does not finish
+            await lock.acquire(holder)
+            try:
+                async with asyncio.timeout(5):
+                    created = await client.post(
+                        "/api/tasks", json={"title": "queued"}, headers=headers
+                    )
+                    chat = await client.post(
+                        "/api/chat", json={"message": "add queued too"}, headers=headers
+                    )
+            finally:
+                lock.release(holder)
+            assert created.status_code == 503 and created.headers["retry-after"] == "2"
+            assert chat.status_code == 503
+            page = (await client.get("/api/tasks", headers=headers)).json()
+            assert page["total"] == 0
+            assert (await client.get("/api/conversations", headers=headers)).json() == []
+            again = await client.post("/api/tasks", json={"title": "now"}, headers=headers)
+            assert again.status_code == 201
+    finally:
+        await app.state.engine.dispose()
 
 
 async def test_concurrent_writes_all_succeed(client: httpx.AsyncClient, user: UserCtx) -> None:
