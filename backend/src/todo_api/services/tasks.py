@@ -128,19 +128,27 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def _users_tasks(
+    table: FromClause, completed: bool | None, by_priority: bool = False
+) -> list[ColumnElement[bool]]:
+    """The conditions selecting one user's tasks (bind parameter `user_id`), optionally only
+    open or done ones, and only of one priority (bind parameter `priority`)."""
+    conds: list[ColumnElement[bool]] = [table.c.user_id == bindparam("user_id")]
+    if completed is not None:
+        conds.append(table.c.completed.is_(completed))
+    if by_priority:
+        conds.append(table.c.priority == bindparam("priority"))
+    return conds
+
+
 @lru_cache(maxsize=128)  # 3 statuses x 2 x 2 x 4 sorts x 2 orders: every shape fits
 def _page_statement(
     status: StatusFilter, by_priority: bool, by_text: bool, sort: SortField, order: SortOrder
 ) -> tuple[Select[Any], Select[Any]]:
     """The page query (with the total as a window count) and the plain count, for one shape
     of filters; the values are bind parameters."""
-    conds: list[ColumnElement[bool]] = [_T.user_id == bindparam("user_id")]
-    if status is StatusFilter.pending:
-        conds.append(_T.completed.is_(False))
-    elif status is StatusFilter.completed:
-        conds.append(_T.completed.is_(True))
-    if by_priority:
-        conds.append(_T.priority == bindparam("priority"))
+    completed = {StatusFilter.pending: False, StatusFilter.completed: True}.get(status)
+    conds = _users_tasks(_TABLE, completed, by_priority)
     if by_text:
         pattern = bindparam("pattern", type_=String)
         conds.append(
@@ -278,32 +286,26 @@ _LINE_COLUMNS = (_T.id, _T.title, _T.completed, _T.priority, _T.due_date)
 
 @lru_cache(maxsize=4)
 def _all_statement(completed: bool | None) -> Select[Any]:
-    stmt = select(*_BRIEF_COLUMNS).where(_T.user_id == bindparam("user_id"))
-    if completed is not None:
-        stmt = stmt.where(_T.completed.is_(completed))
+    stmt = select(*_BRIEF_COLUMNS).where(*_users_tasks(_TABLE, completed))
     return stmt.order_by(_T.created_at, _T.id).limit(bindparam("limit"))
 
 
 @lru_cache(maxsize=16)
 def _listing_statement(completed: bool | None, by_priority: bool, details: bool) -> Select[Any]:
-    def matching(t: FromClause) -> list[ColumnElement[bool]]:
-        conds: list[ColumnElement[bool]] = [t.c.user_id == bindparam("user_id")]
-        if completed is not None:
-            conds.append(t.c.completed.is_(completed))
-        if by_priority:
-            conds.append(t.c.priority == bindparam("priority"))
-        return conds
-
     # The total is a subquery the database runs once, from the (user_id, completed) index. A
     # window count kept every matching row for the sort: with ~110 open tasks, SQLite took
     # 145 us for the statement that now takes 98 (bench/findings.md).
     counted = _TABLE.alias("counted")
-    total = select(func.count()).select_from(counted).where(*matching(counted))
+    total = (
+        select(func.count())
+        .select_from(counted)
+        .where(*_users_tasks(counted, completed, by_priority))
+    )
     columns = _BRIEF_COLUMNS if details else _LINE_COLUMNS
     due_first = _T.due_date.asc().nulls_last()
     return (
         select(*columns, total.scalar_subquery().label("total_count"))
-        .where(*matching(_TABLE))
+        .where(*_users_tasks(_TABLE, completed, by_priority))
         .order_by(_T.completed, due_first, _T.id)
         .limit(bindparam("limit"))
     )
