@@ -173,11 +173,10 @@ class DirectConnection:
                 records, rowcount = await _run_asyncpg(driver, c, args)
         except Exception as exc:
             raise await self._translate(exc, c.sql) from exc
-        rows = list(records)
+        rows: list[Any] = []  # a statement without RETURNING: no rows, only the count
         if c.row is not None:
             make = c.row
             if c.converters:
-                rows = []
                 for record in records:
                     values_ = list(record)
                     for i, convert in c.converters:
