@@ -429,6 +429,35 @@ def test_generated_secrets_are_random_and_never_placeholders(helm: str, charts: 
     assert 'lookup "v1" "Secret"' in template_src
 
 
+def _keeps(obj: Obj) -> bool:
+    annotations = obj["metadata"].get("annotations") or {}
+    return annotations.get("helm.sh/resource-policy") == "keep"
+
+
+@pytest.mark.parametrize(
+    ("when_deleted", "secret_kept"), [("Retain", True), ("Delete", False)], ids=str
+)
+def test_the_database_password_lives_as_long_as_the_volume(
+    helm: str, charts: Path, when_deleted: str, secret_kept: bool
+) -> None:
+    """`helm uninstall` keeps a Retain volume; the lookup-generated password Secret must stay
+    with it (helm.sh/resource-policy: keep), or a reinstall generates a new password that the
+    kept data directory rejects. With Delete both go, and nothing is left behind."""
+    objs = render(
+        helm,
+        charts,
+        "todo-chatbot",
+        ["--set", f"postgresql.persistence.whenDeleted={when_deleted}"],
+    )
+    sts = find(objs, "StatefulSet", "todo-postgresql")
+    assert sts["spec"]["persistentVolumeClaimRetentionPolicy"]["whenDeleted"] == when_deleted
+    assert _keeps(find(objs, "Secret", "todo-postgresql")) is secret_kept
+    # Only the database password: the API's Secret and hook Secret go with the release.
+    assert [policy.ident(o) for o in objs if _keeps(o)] == (
+        ["Secret/todo-postgresql"] if secret_kept else []
+    )
+
+
 def test_secrets_stay_in_secret_objects(helm: str, charts: Path) -> None:
     marker = "CHANGE_ME-marker-7f3a9c"
     args = [
