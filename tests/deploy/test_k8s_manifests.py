@@ -325,14 +325,17 @@ def test_migrations_run_in_a_job_that_the_backend_waits_for(
     job = find(objs, "Job", "backend-migrate")
     migrate = container(job, "migrate")
     assert migrate["image"] == "todo-backend:0.1.0"
-    script = " ".join(migrate["command"])
+    script = " ".join(migrate["command"] + migrate["args"])
     assert "todo-api migrate --check" in script and "exec todo-api migrate" in script
     backend = find(objs, "Deployment", "backend")
     init = container(backend, "wait-for-migrations")
     assert init["image"] == container(backend, "backend")["image"]
-    assert "todo-api migrate --check" in " ".join(init["command"])
+    wait = " ".join(init["command"] + init["args"])
+    # the pods wait for the schema at head (exit 0 only), not merely for the database (3)
+    assert "todo-api migrate --check" in wait and '"$rc" -eq 3' not in wait
     # Same configuration as the server: the check talks to the same database.
-    assert init["envFrom"] == container(backend, "backend")["envFrom"] == migrate["envFrom"]
+    assert init["envFrom"] == container(backend, "backend")["envFrom"]
+    assert {"secretRef": {"name": "backend-secret"}} in migrate["envFrom"]
 
 
 def test_backend_runs_the_image_command_on_its_port(rendered: dict[str, list[policy.Obj]]) -> None:
@@ -355,12 +358,14 @@ def test_postgres_keeps_its_data_on_a_volume(rendered: dict[str, list[policy.Obj
     pgdata = next(e["value"] for e in pg["env"] if e["name"] == "PGDATA")
     assert pgdata.startswith(data_mount["mountPath"] + "/")
     assert sts["spec"]["persistentVolumeClaimRetentionPolicy"]["whenDeleted"] == "Retain"
-    creds = {
-        e["name"]: e["valueFrom"]["secretKeyRef"]["name"] for e in pg["env"] if "valueFrom" in e
+    env = {e["name"]: e for e in pg["env"]}
+    assert env["POSTGRES_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        "name": "postgres-secret",
+        "key": "POSTGRES_PASSWORD",
     }
-    assert creds == dict.fromkeys(
-        ("POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB"), "postgres-secret"
-    )
+    # user and database: the ones scripts/k8s-secret.sh writes into postgres-secret
+    assert (env["POSTGRES_USER"]["value"], env["POSTGRES_DB"]["value"]) == ("todo", "todo")
+    assert "pg_user=todo pg_db=todo" in (REPO / "scripts" / "k8s-secret.sh").read_text()
 
 
 def test_neon_overlay_has_no_database_and_smaller_pools(
