@@ -154,17 +154,26 @@ def test_network_policies_admit_exactly_the_clients_the_config_names(
     nobody else."""
     objs = rendered["local"]
 
-    def admitted(policy_name: str) -> set[str]:
+    def peers(policy_name: str) -> list[policy.Obj]:
         spec = find(objs, "NetworkPolicy", policy_name)["spec"]
-        peers = [p["podSelector"] for rule in spec["ingress"] for p in rule["from"]]
+        return [p for rule in spec["ingress"] for p in rule["from"]]
+
+    def admitted(policy_name: str) -> set[str]:
+        selectors = [p["podSelector"] for p in peers(policy_name) if "podSelector" in p]
         return {
             policy.ident(o)
             for o, tpl in policy.workloads(objs)
-            if any(policy.selector_matches(sel, tpl["metadata"]["labels"]) for sel in peers)
+            if any(policy.selector_matches(sel, tpl["metadata"]["labels"]) for sel in selectors)
         }
 
+    def namespaces(policy_name: str) -> list[policy.Obj]:
+        return [p["namespaceSelector"] for p in peers(policy_name) if "namespaceSelector" in p]
+
     assert admitted("backend") == {"Deployment/frontend"}
+    # kagent's RemoteMCPServer (deploy/kagent) reaches /mcp from its own namespace
+    assert namespaces("backend") == [{"matchLabels": {"kubernetes.io/metadata.name": "kagent"}}]
     assert admitted("postgres") == {"Deployment/backend", "Job/backend-migrate"}
+    assert namespaces("postgres") == []
     backend_svc = find(objs, "Service", "backend-service")["spec"]["selector"]
     np_backend = find(objs, "NetworkPolicy", "backend")["spec"]["podSelector"]["matchLabels"]
     assert np_backend == backend_svc
