@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 import httpx
 import jwt
 
 from testsupport.app import TEST_SECRET, UserCtx, make_settings
+from todo_api.core.security import epoch_microseconds
 from todo_api.main import create_app
 
 MakeUser = Callable[[], Awaitable[UserCtx]]
@@ -156,3 +158,65 @@ async def test_deleted_account_gets_401_before_input_errors(
     # A public route still reports its input errors, whatever token comes along.
     signup = await client.post("/api/auth/signup", json={"email": "x"}, headers=victim.headers)
     assert signup.status_code == 422
+
+
+async def test_old_token_never_reaches_the_next_account(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    """The takeover: sign up, keep the token, delete the account, someone new signs up. Their id
+    is not the deleted one, and the old token reads, changes and deletes none of their data."""
+    gone = await make_user()
+    assert (await client.delete("/api/auth/me", headers=gone.headers)).status_code == 204
+    newcomer = await make_user()
+    assert newcomer.id > gone.id  # the deleted id is not handed out again (SQLite too)
+    task = await client.post("/api/tasks", json={"title": "mine"}, headers=newcomer.headers)
+    assert task.status_code == 201
+    for method, path, body in [
+        ("GET", "/api/tasks", None),
+        ("GET", f"/api/tasks/{task.json()['id']}", None),
+        ("POST", "/api/chat", {"message": "what's left?"}),
+        ("GET", "/api/conversations", None),
+        ("GET", "/api/auth/me", None),
+        ("DELETE", "/api/auth/me", None),
+    ]:
+        resp = await client.request(method, path, json=body, headers=gone.headers)
+        assert resp.status_code == 401, f"{method} {path} -> {resp.status_code} {resp.text}"
+    mine = await client.get("/api/tasks", headers=newcomer.headers)
+    assert [t["title"] for t in mine.json()["items"]] == ["mine"]
+
+
+async def test_token_issued_before_the_account_existed_is_401(
+    client: httpx.AsyncClient, user: UserCtx
+) -> None:
+    """A database recreated from scratch numbers its accounts again: a token from before, for
+    the same id, must not act for the account that holds that id now. Compared to the
+    microsecond, so a token from the same second as the account's creation is told apart."""
+    me = (await client.get("/api/auth/me", headers=user.headers)).json()
+    created_us = epoch_microseconds(datetime.fromisoformat(me["created_at"]))
+
+    def token_issued(at_us: int) -> dict[str, str]:
+        claims = {"sub": str(user.id), "iat": at_us / 1_000_000, "exp": int(time.time()) + 600}
+        return {"Authorization": f"Bearer {jwt.encode(claims, TEST_SECRET)}"}
+
+    for issued_us, expected in [
+        (created_us - 60_000_000, 401),
+        (created_us - 1, 401),
+        (created_us, 200),
+        (created_us + 1, 200),
+    ]:
+        resp = await client.get("/api/tasks", headers=token_issued(issued_us))
+        assert resp.status_code == expected, (issued_us - created_us, resp.text)
+    mcp = await client.post("/mcp", headers=token_issued(created_us - 1), json={})
+    assert mcp.status_code == 401
+
+
+async def test_task_ids_are_never_reused(client: httpx.AsyncClient, user: UserCtx) -> None:
+    ids = [
+        (await client.post("/api/tasks", json={"title": f"t{i}"}, headers=user.headers)).json()[
+            "id"
+        ]
+        for i in range(2)
+    ]
+    assert (await client.delete(f"/api/tasks/{ids[-1]}", headers=user.headers)).status_code == 204
+    again = await client.post("/api/tasks", json={"title": "next"}, headers=user.headers)
+    assert again.json()["id"] > ids[-1]

@@ -20,7 +20,10 @@ router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 def _token_for(user: User, settings: SettingsDep) -> TokenOut:
     token = create_access_token(
-        user.id, settings.auth_secret.get_secret_value(), settings.access_token_expire_minutes
+        user.id,
+        settings.auth_secret.get_secret_value(),
+        settings.access_token_expire_minutes,
+        issued_at=user.created_at,  # never before the account (a clock stepping back)
     )
     return TokenOut(access_token=token, user=UserOut.model_validate(user))
 
