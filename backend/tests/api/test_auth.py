@@ -131,20 +131,51 @@ async def test_deleted_account_gets_401_on_every_route(
 
 async def test_failed_logins_are_rate_limited(sqlite_url: str) -> None:
     app = create_app(make_settings(sqlite_url, login_rate_limit="3/minute"))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
-        await c.post("/api/auth/signup", json={"email": "rl@example.com", "password": "goodpass1"})
-        codes = [
-            (await c.post("/api/auth/login", json={"email": "rl@example.com", "password": "bad"}))
-            for _ in range(4)
-        ]
-        blocked_even_with_right_password = await c.post(
-            "/api/auth/login", json={"email": "rl@example.com", "password": "goodpass1"}
-        )
-    await app.state.engine.dispose()
-    assert [r.status_code for r in codes] == [401, 401, 401, 429]
-    assert int(codes[-1].headers["retry-after"]) >= 1
-    assert blocked_even_with_right_password.status_code == 429
+
+    def client_from(ip: str) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=app, client=(ip, 40000))
+        return httpx.AsyncClient(transport=transport, base_url="http://t")
+
+    account = {"email": "rl@example.com", "password": "goodpass1"}
+    wrong = {**account, "password": "bad-guess"}
+    try:
+        async with client_from("10.0.0.1") as owner, client_from("10.9.9.9") as guesser:
+            assert (await owner.post("/api/auth/signup", json=account)).status_code == 201
+            # One address guessing: its fourth failure is refused, by the per-IP limit.
+            codes = [(await guesser.post("/api/auth/login", json=wrong)) for _ in range(4)]
+            assert [r.status_code for r in codes] == [401, 401, 401, 429]
+            assert int(codes[-1].headers["retry-after"]) >= 1
+            unrelated = {"email": "someone-else@example.com", "password": "x"}
+            assert (await guesser.post("/api/auth/login", json=unrelated)).status_code == 429
+            # Guesses at this email from other addresses: refused per email, after the check.
+            async with client_from("10.7.7.7") as third:
+                assert (await third.post("/api/auth/login", json=wrong)).status_code == 429
+            # Strangers' failures never refuse the owner's right password.
+            assert (await owner.post("/api/auth/login", json=account)).status_code == 200
+    finally:
+        await app.state.engine.dispose()
+
+
+async def test_wrong_guesses_from_many_addresses_never_lock_the_owner_out(
+    sqlite_url: str,
+) -> None:
+    app = create_app(make_settings(sqlite_url, login_rate_limit="3/minute"))
+    account = {"email": "lockout@example.com", "password": "goodpass1"}
+    try:
+        codes = []
+        for i in range(12):  # eleven wrong passwords used to lock the account for a minute
+            transport = httpx.ASGITransport(app=app, client=(f"10.1.0.{i}", 40000))
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+                if i == 0:
+                    assert (await c.post("/api/auth/signup", json=account)).status_code == 201
+                resp = await c.post("/api/auth/login", json={**account, "password": "nope-nope"})
+                codes.append(resp.status_code)
+        assert codes[:3] == [401] * 3 and set(codes[3:]) == {429}
+        transport = httpx.ASGITransport(app=app, client=("10.2.0.1", 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            assert (await c.post("/api/auth/login", json=account)).status_code == 200
+    finally:
+        await app.state.engine.dispose()
 
 
 async def test_deleted_account_gets_401_before_input_errors(
