@@ -91,13 +91,13 @@ def test_login_is_rate_limited_per_email_and_per_ip(strict_backend: BackendServe
             headers={"X-Forwarded-For": _ip()},
         )
         _assert_429(blocked)
-        # While blocked, even the right password waits (no oracle for the guesser).
+        # Others' failures never lock the owner out: the right password still logs in.
         right = c.post(
             "/api/auth/login",
             json={"email": victim.email, "password": PASSWORD},
             headers={"X-Forwarded-For": _ip()},
         )
-        _assert_429(right)
+        assert right.status_code == 200, right.text
         sent += LOGIN_LIMIT + 3
         # Credential stuffing from one address across many accounts: limited per IP.
         ip = _ip()

@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from todo_api import __version__
 from todo_api.agent import build_agent
-from todo_api.api.deps import bearer_of_deleted_account
+from todo_api.api.deps import bearer_refusal
 from todo_api.api.middleware import RequestContextMiddleware
 from todo_api.api.routes import auth, chat, health, tasks
 from todo_api.core.config import Settings, get_settings
@@ -25,8 +25,7 @@ from todo_api.core.security import TokenVerifier
 from todo_api.db import create_autocommit_sessionmaker, create_engine, create_sessionmaker
 from todo_api.db_direct import DirectDatabase
 from todo_api.mcp_server import McpApp
-from todo_api.services.errors import ServiceError, Unauthorized
-from todo_api.services.users import INVALID_TOKEN
+from todo_api.services.errors import ServiceError
 
 log = logging.getLogger("todo_api")
 
@@ -114,8 +113,9 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        if await bearer_of_deleted_account(request):  # authentication answers before input
-            return await service_error(request, Unauthorized(INVALID_TOKEN))
+        refusal = await bearer_refusal(request)
+        if refusal is not None:  # authentication answers before input
+            return await service_error(request, refusal)
         # Drop the echoed input: it may hold a password, and it may not be JSON-serialisable.
         errors = [
             {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}

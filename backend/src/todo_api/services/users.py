@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
+from datetime import datetime
 
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from todo_api.core.security import hash_password, verify_password
 from todo_api.db_direct import Db, execute
 from todo_api.models import User
-from todo_api.services.errors import Conflict, NotFound, Unauthorized
+from todo_api.services.errors import Conflict, Unauthorized
 
 BAD_CREDENTIALS = "Incorrect email or password"
 INVALID_TOKEN = "Invalid or expired token"  # noqa: S105 - a message, not a secret
@@ -55,28 +55,16 @@ async def delete_user(session: AsyncSession, user_id: int) -> None:
         raise Unauthorized(INVALID_TOKEN)  # already deleted: its token is dead
 
 
-# Built once: every authenticated request runs it, and building a select costs more than
-# executing it. Core (not the ORM session path): nothing here needs an entity.
-_USER_EXISTS = select(User.__table__.c.id).where(User.__table__.c.id == bindparam("user_id"))
+# Built once: every authenticated request runs it (api/deps.authenticate_token), and building a
+# select costs more than executing it. Core (not the ORM session path): no entity needed.
+_ACCOUNT_CREATED_AT = select(User.__table__.c.created_at).where(
+    User.__table__.c.id == bindparam("user_id")
+)
 
 
-async def user_exists(db: Db, user_id: int) -> bool:
-    return (await execute(db, _USER_EXISTS, {"user_id": user_id})).scalar() is not None
-
-
-async def require_account(db: Db, user_id: int) -> None:
-    """Raise Unauthorized when the account behind a valid token has been deleted.
-
-    Requests do not look the account up before they run (that was one query on every request):
-    every statement is scoped to the token's user id, so a deleted account reads nothing and
-    cannot insert (foreign key). The services call this where a deleted account and an empty
-    result look alike (a miss, an empty list, a refused insert), so its token still gets 401.
-    """
-    if not await user_exists(db, user_id):
-        raise Unauthorized(INVALID_TOKEN)
-
-
-async def not_found(db: Db, user_id: int, detail: str) -> NoReturn:
-    """A miss: NotFound, or Unauthorized when it is the account that is gone."""
-    await require_account(db, user_id)
-    raise NotFound(detail)
+async def account_created_at(db: Db, user_id: int) -> datetime | None:
+    """When the account was created, or None when there is no account with this id."""
+    created_at: datetime | None = (
+        await execute(db, _ACCOUNT_CREATED_AT, {"user_id": user_id})
+    ).scalar()
+    return created_at

@@ -20,7 +20,10 @@ router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 def _token_for(user: User, settings: SettingsDep) -> TokenOut:
     token = create_access_token(
-        user.id, settings.auth_secret.get_secret_value(), settings.access_token_expire_minutes
+        user.id,
+        settings.auth_secret.get_secret_value(),
+        settings.access_token_expire_minutes,
+        issued_at=user.created_at,  # never before the account (a clock stepping back)
     )
     return TokenOut(access_token=token, user=UserOut.model_validate(user))
 
@@ -48,12 +51,15 @@ async def login(
     limiter: LimiterDep,
 ) -> TokenOut:
     limit = limiter.parse(settings.login_rate_limit)
-    keys = (f"login:email:{users.normalize_email(body.email)}", f"login:ip:{client_ip(request)}")
-    await limiter.check(limit, *keys)  # only failed attempts count against the allowance
+    ip_key = f"login:ip:{client_ip(request)}"
+    await limiter.check(limit, ip_key)  # only failed attempts count against the allowance
     try:
         user = await users.authenticate(session, body.email, body.password)
     except Unauthorized:
-        await limiter.hit(limit, *keys)
+        await limiter.hit(limit, ip_key)
+        # Per email, only the failures are limited, and only after the password was checked:
+        # strangers' wrong guesses never lock the owner's right password out.
+        await limiter.consume(limit, f"login:email:{users.normalize_email(body.email)}")
         raise
     return _token_for(user, settings)
 
