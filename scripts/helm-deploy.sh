@@ -71,6 +71,32 @@ cluster_running() {
 }
 release_exists() { hl status "$RELEASE" >/dev/null 2>&1; }
 
+# An interrupted `helm ... --wait` (Ctrl-C, a closed laptop, a killed CI job) leaves the release
+# pending-install/-upgrade/-rollback: Helm then refuses every operation ("another operation is in
+# progress") and never clears it by itself. Helm's own advice: roll back to the last good
+# revision, or uninstall a release that never finished installing.
+pending_recovery() {  # -> the command that unlocks a stuck release, or nothing
+  local status history last
+  status=$(hl list --pending --filter "^${RELEASE}\$" -o json 2>/dev/null \
+    | grep -oE '"status":"pending-[a-z]+"' | head -n1 | cut -d'"' -f4 || true)
+  [ -n "$status" ] || return 0
+  history=$(hl history "$RELEASE" -o json 2>/dev/null || true)
+  # the newest revision that was deployed and healthy (one JSON record per line)
+  last=$(printf '%s\n' "$history" | sed 's/},{/}\n{/g' | grep -E '"status":"(deployed|superseded)"' \
+    | grep -oE '"revision":[0-9]+' | cut -d: -f2 | sort -n | tail -n1 || true)
+  local helm_cmd="helm --kube-context $PROFILE -n $NAMESPACE"
+  if [ "$status" = pending-install ] || [ -z "$last" ]; then
+    printf '%s' "release $RELEASE is stuck in $status (an interrupted --wait) and has no good revision to return to; unlock it with:  $helm_cmd uninstall $RELEASE --wait   (the database volume and its password Secret are kept), then: scripts/helm-deploy.sh install"
+  else
+    printf '%s' "release $RELEASE is stuck in $status (an interrupted --wait); unlock it by returning to revision $last, the last one deployed:  $helm_cmd rollback $RELEASE $last --wait --timeout $TIMEOUT   then run the command again"
+  fi
+}
+refuse_pending() {
+  local fix
+  fix=$(pending_recovery)
+  [ -z "$fix" ] || die "$fix"
+}
+
 preflight() {
   need "$HELM_BIN" "install Helm 3.8+/4 (https://helm.sh/docs/intro/install/; air-gapped: ../shared/ci/get-helm.sh) or set HELM=/path/to/helm"
   need "$KUBECTL_BIN" "install kubectl (https://kubernetes.io/docs/tasks/tools/) or set KUBECTL=/path/to/kubectl"
@@ -214,6 +240,9 @@ app_url() {
 summary() {
   step "Summary" "helm -n $NAMESPACE status $RELEASE"
   if ! release_exists; then info "no release $RELEASE in namespace $NAMESPACE"; return 0; fi
+  local fix
+  fix=$(pending_recovery)
+  [ -z "$fix" ] || printf '\n    WARNING: %s\n\n' "$fix"
   hl status "$RELEASE" | sed -n '1,/^NOTES/{/^NOTES/d;p}' | sed 's/^/    /'
   printf '\n'
   hl history "$RELEASE" --max 5 | sed 's/^/    /'
@@ -232,6 +261,7 @@ summary() {
 cmd_install() {
   preflight
   start_cluster
+  refuse_pending
   build_images
   secret_values
   dependencies
@@ -243,6 +273,7 @@ cmd_install() {
 cmd_upgrade() {
   preflight
   require_cluster
+  refuse_pending
   build_images
   secret_values
   dependencies
@@ -255,6 +286,7 @@ cmd_rollback() {
   require_cluster
   local revision=${1:-}
   release_exists || die "no release $RELEASE in namespace $NAMESPACE: scripts/helm-deploy.sh install"
+  # (a rollback to a deployed revision is also how a pending-upgrade release is unlocked)
   step "helm rollback $RELEASE ${revision:-(previous revision)} --wait" \
     "helm -n $NAMESPACE history $RELEASE; kubectl --context $PROFILE -n $NAMESPACE get pods"
   if [ -n "$revision" ]; then
