@@ -79,7 +79,8 @@ fi
 exit 0
 """
 
-# `helm status RELEASE -o json` prints $STUB_DIR/helm-status.json (no file: no release).
+# `helm status RELEASE -o json` prints $STUB_DIR/helm-status.json (no file: no release);
+# `helm list --pending -o json` prints helm-pending.json, `helm history -o json` helm-history.json.
 HELM_STUB = r"""#!/usr/bin/env bash
 printf 'helm %s\n' "$*" >>"$STUB_DIR/calls.log"
 args=()
@@ -101,6 +102,11 @@ case "${1:-}" in
     else
       printf 'REVISION\tSTATUS\n1\tdeployed\n'
     fi ;;
+  list)
+    case " $* " in
+      *" --pending "*) cat "$STUB_DIR/helm-pending.json" 2>/dev/null || echo '[]' ;;
+      *) echo '[]' ;;
+    esac ;;
   upgrade) [ -z "${STUB_HELM_FAIL:-}" ] || { echo "Error: $STUB_HELM_FAIL" >&2; exit 1; } ;;
 esac
 exit 0

@@ -4,11 +4,13 @@ returns to the previous code) — with stubbed minikube/kubectl/docker/helm reco
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
 import policy
 import pytest
+from deploytools import REPO
 from stubbed import Sandbox, make_sandbox
 
 from testsupport.tools import require_tool
@@ -218,3 +220,16 @@ def test_helm_render_shows_the_tags_install_would_deploy(box: Sandbox) -> None:
         f"todo-backend:{tag_of(box, 'backend')}",
         f"todo-frontend:{tag_of(box, 'frontend')}",
     } <= images
+
+
+@pytest.mark.parametrize("name", ["backend", "frontend"])
+def test_the_images_carry_the_tag_as_app_version(name: str) -> None:
+    """The build arg the scripts pass becomes the runtime stage's APP_VERSION, which /health
+    reports (backend: Settings.app_version; frontend: app/health/route.ts)."""
+    dockerfile = (REPO / name / "Dockerfile").read_text()
+    runtime = dockerfile[dockerfile.rindex("\nFROM ") :]
+    assert re.search(r"^ARG APP_VERSION=dev$", runtime, re.M)
+    assert re.search(r"^ENV APP_VERSION=\$\{APP_VERSION\}$", runtime, re.M)
+    if name == "frontend":
+        route = (REPO / "frontend" / "app" / "health" / "route.ts").read_text()
+        assert 'version: process.env.APP_VERSION || "dev"' in route

@@ -210,7 +210,7 @@ describe("the /api proxy", { skip: missing && !IN_CI ? missing : false, concurre
   test("only /api/* is proxied; /health stays local", async () => {
     const before = seen.length;
     const health = await fetch(`${frontend.url}/health`);
-    assert.deepEqual(await health.json(), { status: "healthy" });
+    assert.deepEqual(await health.json(), { status: "healthy", version: process.env.APP_VERSION || "dev" });
     const traversal = await fetch(`${frontend.url}/api/../metrics`);
     assert.notEqual(traversal.status, 200);
     assert.equal(seen.filter((r) => r.url.includes("metrics")).length, 0);

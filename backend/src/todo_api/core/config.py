@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     )
 
     app_env: Literal["development", "production", "test"] = "development"
+    # The image's tag (0.1.0-<content digest>, set by the Dockerfile's APP_VERSION build arg):
+    # /health reports it, so a person or a test sees which build serves after a rollout/rollback.
+    app_version: str = Field(default="dev", max_length=64)
     database_url: str = "sqlite:///./todo.db"
     # Kept open: overflow connections are closed as soon as they are returned to a full pool,
     # so under steady load above the pool size they are opened and closed over and over.
