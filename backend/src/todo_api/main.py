@@ -35,6 +35,7 @@ DB_UNAVAILABLE = "Database unavailable, please retry shortly"
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
+    settings = settings.with_auth_secret()
     engine = create_engine(settings)
 
     @asynccontextmanager
