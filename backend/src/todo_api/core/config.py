@@ -82,6 +82,10 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("AUTH_SECRET", "BETTER_AUTH_SECRET", "auth_secret"),
     )
     access_token_expire_minutes: int = Field(default=60 * 24, ge=1, le=60 * 24 * 30)
+    # argon2 hashes (64 MiB, ~0.25 s of CPU each) running at once per process; the rest wait
+    # up to PASSWORD_HASH_WAIT_SECONDS, then 503 with Retry-After.
+    password_hash_concurrency: int = Field(default=2, ge=1, le=64)
+    password_hash_wait_seconds: float = Field(default=5.0, gt=0, le=120)
     login_rate_limit: str = "10/minute"
     chat_rate_limit: str = "30/minute"
 
