@@ -21,7 +21,7 @@ from todo_api.api.routes import auth, chat, health, tasks
 from todo_api.core.config import Settings, get_settings
 from todo_api.core.logging import configure_logging
 from todo_api.core.ratelimit import RateLimited, RateLimiter
-from todo_api.core.security import TokenVerifier
+from todo_api.core.security import HashingBusy, PasswordHashing, TokenVerifier
 from todo_api.db import create_autocommit_sessionmaker, create_engine, create_sessionmaker
 from todo_api.db_direct import DirectDatabase
 from todo_api.mcp_server import McpApp
@@ -35,6 +35,7 @@ DB_UNAVAILABLE = "Database unavailable, please retry shortly"
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
+    settings = settings.with_auth_secret()
     engine = create_engine(settings)
 
     @asynccontextmanager
@@ -72,6 +73,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.direct_db = DirectDatabase(engine)
     app.state.limiter = RateLimiter()
     app.state.tokens = TokenVerifier(settings.auth_secret.get_secret_value())
+    app.state.password_hashing = PasswordHashing(
+        settings.password_hash_concurrency, settings.password_hash_wait_seconds
+    )
     app.state.agent = build_agent(settings)
     mcp_app = McpApp(settings, app.state.sessionmaker)
 
@@ -109,6 +113,12 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def rate_limited(_: Request, exc: RateLimited) -> JSONResponse:
         return JSONResponse(
             {"detail": str(exc)}, status_code=429, headers={"Retry-After": str(exc.retry_after)}
+        )
+
+    @app.exception_handler(HashingBusy)
+    async def hashing_busy(_: Request, exc: HashingBusy) -> JSONResponse:
+        return JSONResponse(
+            {"detail": str(exc)}, status_code=503, headers={"Retry-After": str(exc.retry_after)}
         )
 
     @app.exception_handler(RequestValidationError)

@@ -1,12 +1,15 @@
-"""Password hashing (argon2, off the event loop) and JWT access tokens (HS256)."""
+"""Password hashing (argon2, off the event loop, bounded) and JWT access tokens (HS256)."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 import anyio.to_thread
 import jwt
@@ -14,6 +17,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 ALGORITHM = "HS256"
+_T = TypeVar("_T")
 _hasher = PasswordHasher()
 # A real hash to verify against when the email is unknown, so both failures cost the same time.
 _DUMMY_HASH = _hasher.hash("not-a-real-password-but-costs-the-same")
@@ -23,18 +27,56 @@ class InvalidToken(Exception):
     pass
 
 
-async def hash_password(password: str) -> str:
-    return await anyio.to_thread.run_sync(_hasher.hash, password)
+class HashingBusy(Exception):
+    """No password-hashing slot came free in time (the API answers 503 with Retry-After)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("The server is busy signing people in; please retry shortly")
+        self.retry_after = retry_after
 
 
-async def verify_password(password: str, password_hash: str | None) -> bool:
-    def _verify() -> bool:
+class PasswordHashing:
+    """argon2 hashes and checks in worker threads, at most `concurrency` at a time.
+
+    Each costs 64 MiB and ~0.25 s of CPU on 4 lanes: unbounded (any thread the pool had), a
+    burst of logins took the memory of a pod and the CPU of every other request. The rest
+    wait their turn, first come first served, for at most `max_wait_seconds`, so a request
+    fails fast (503) instead of outliving its client or proxy timeout.
+    """
+
+    def __init__(self, concurrency: int, max_wait_seconds: float) -> None:
+        self._slots = asyncio.Semaphore(concurrency)
+        self._max_wait = max_wait_seconds
+        self._retry_after = max(1, math.ceil(max_wait_seconds))
+
+    async def hash(self, password: str) -> str:
+        return await self._run(_hash, password)
+
+    async def verify(self, password: str, password_hash: str | None) -> bool:
+        """Whether the password matches; an unknown account (None) costs the same and fails."""
+        return await self._run(_verify, password, password_hash)
+
+    async def _run(self, work: Callable[..., _T], *args: Any) -> _T:
         try:
-            return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
-        except (VerificationError, InvalidHashError):
-            return False
+            async with asyncio.timeout(self._max_wait):
+                await self._slots.acquire()
+        except TimeoutError:
+            raise HashingBusy(self._retry_after) from None
+        try:
+            return await anyio.to_thread.run_sync(work, *args)
+        finally:
+            self._slots.release()
 
-    return await anyio.to_thread.run_sync(_verify)
+
+def _hash(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def _verify(password: str, password_hash: str | None) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 # A token names its account by id: decimal ASCII digits, no sign, space or leading zero, and in

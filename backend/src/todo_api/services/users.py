@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from todo_api.core.security import hash_password, verify_password
+from todo_api.core.security import PasswordHashing
 from todo_api.db_direct import Db, execute
 from todo_api.models import User
 from todo_api.services.errors import Conflict, Unauthorized
@@ -21,11 +21,14 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-async def create_user(session: AsyncSession, email: str, password: str, name: str = "") -> User:
+async def create_user(
+    session: AsyncSession, hashing: PasswordHashing, email: str, password: str, name: str = ""
+) -> User:
     email = normalize_email(email)
     if await session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict("An account with this email already exists")
-    user = User(email=email, name=name, password_hash=await hash_password(password))
+    await session.commit()  # give the connection back while waiting for and running the hash
+    user = User(email=email, name=name, password_hash=await hashing.hash(password))
     session.add(user)
     try:
         await session.commit()
@@ -35,10 +38,13 @@ async def create_user(session: AsyncSession, email: str, password: str, name: st
     return user
 
 
-async def authenticate(session: AsyncSession, email: str, password: str) -> User:
+async def authenticate(
+    session: AsyncSession, hashing: PasswordHashing, email: str, password: str
+) -> User:
     user = await session.scalar(select(User).where(User.email == normalize_email(email)))
+    await session.commit()  # give the connection back while waiting for and running the hash
     # Verify even for unknown emails so timing does not reveal which accounts exist.
-    ok = await verify_password(password, user.password_hash if user else None)
+    ok = await hashing.verify(password, user.password_hash if user else None)
     if user is None or not ok:
         raise Unauthorized(BAD_CREDENTIALS)
     return user

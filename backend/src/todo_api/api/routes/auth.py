@@ -38,7 +38,9 @@ async def signup(
 ) -> TokenOut:
     # Sign-ups share the login allowance per IP so accounts cannot be mass-created.
     await limiter.consume(limiter.parse(settings.login_rate_limit), f"signup:{client_ip(request)}")
-    user = await users.create_user(session, body.email, body.password, body.name)
+    user = await users.create_user(
+        session, request.app.state.password_hashing, body.email, body.password, body.name
+    )
     return _token_for(user, settings)
 
 
@@ -54,7 +56,9 @@ async def login(
     ip_key = f"login:ip:{client_ip(request)}"
     await limiter.check(limit, ip_key)  # only failed attempts count against the allowance
     try:
-        user = await users.authenticate(session, body.email, body.password)
+        user = await users.authenticate(
+            session, request.app.state.password_hashing, body.email, body.password
+        )
     except Unauthorized:
         await limiter.hit(limit, ip_key)
         # Per email, only the failures are limited, and only after the password was checked:
