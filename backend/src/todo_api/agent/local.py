@@ -366,6 +366,8 @@ class LocalAgent:
         }.get(intent.kind)  # type: ignore[assignment]
         if intent.all_tasks:
             return await self._all(log, intent, tool)
+        if intent.which:
+            return await self._ask_which(log, tool)
         res = await log.tools.resolve(intent.ref, prefer)
         if res.kind == "found" and res.task is not None:
             return await self._act_if_meant(log, tool, intent.ref, res.task)
@@ -389,6 +391,32 @@ class LocalAgent:
                 return await self._act_on_all(log, tool, found, everything=False)
         result = await log.call(tool, {"task": intent.ref})
         return self._explain(result)
+
+    async def _ask_which(self, log: ActionLog, tool: str) -> str:
+        """ "delete a task": nothing named. One task: offer it; several: list them to pick from."""
+        completed = {"complete_task": False, "reopen_task": True}.get(tool)
+        tasks = list(await log.tools.tasks(completed))
+        verb = _VERBS.get(tool, "reopen")
+        if not tasks:
+            return "There's nothing on your list to " + verb + "."
+        if len(tasks) == 1:
+            only = tasks[0]
+            question = f"Do you mean '{only.title}' (#{only.id})? Say yes to {verb} it."
+            return ask_first(log, tool, tasks, question)
+        shown = tasks[:8]
+        log.note(
+            {
+                "tool": tool,
+                "arguments": {},
+                "result": "asked which task",
+                "ok": False,
+                "internal": True,
+                "candidates": [t.id for t in shown],
+                "seen": {str(t.id): t.updated_at.isoformat().replace("+00:00", "Z") for t in shown},
+            }
+        )
+        options = "\n".join(f"- {describe(t)}" for t in shown)
+        return f"Which task should I {verb}? I haven't changed anything.\n{options}"
 
     async def _act_if_meant(self, log: ActionLog, tool: str, ref: str, task: TaskBrief) -> str:
         """Act on a task a reference resolved to, unless the match was loose: then ask."""

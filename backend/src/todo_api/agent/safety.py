@@ -25,33 +25,71 @@ from todo_api.services.tasks import TaskBrief
 PENDING_TTL = timedelta(minutes=5)
 
 _I = re.IGNORECASE
-_EDGE = r"[\s,.!?:;)(\-👍✅🙏😊🙂]*"
-CONFIRM = re.compile(
-    rf"^{_EDGE}(?:(?:ok(?:ay)?|alright|sure|right|great|good)[\s,]+)?(?:yes|yeah|yea|yep|yup|ya|y|sure|"
-    r"ok(?:ay)?|confirm(?:ed)?|do\s+it|go\s+ahead|go\s+for\s+it|proceed|please\s+do|yes\s+please|"
-    r"absolutely|definitely|correct|that'?s\s+(?:right|correct|it)|affirmative|right|i'?m\s+sure|"
-    r"(?:yes|yeah|yep),?\s+(?:do\s+it|go\s+ahead|please|delete\s+(?:them|it|all|everything)|"
-    r"(?:mark|complete)\s+(?:them|it|all)(?:\s+(?:as\s+)?done)?|i'?m\s+sure|confirm(?:ed)?|that\s+one|"
-    r"all\s+of\s+them|sure))"
-    rf"(?:[\s,]+(?:please|thanks|thank\s+you|go\s+ahead|do\s+it))*{_EDGE}$",
+# Confirmations are short: every word from this vocabulary, at least one of them a yes.
+_YES_WORDS = frozenset(
+    "yes yeah yea yep yup ya y sure ok okay k confirm confirmed proceed absolutely definitely "
+    "correct affirmative fine alright".split()
+)
+_YES_FILLER = frozenset(
+    "go ahead do it please pls for that's thats right sure delete remove complete mark them all "
+    "of as done it i'm im sure thanks thank you that one one yes great good just".split()
+)
+_YES_PHRASES = re.compile(
+    r"^(?:do\s+it|go\s+ahead|go\s+for\s+it|please\s+do|that'?s\s+(?:right|correct|it)|"
+    r"i'?m\s+sure|sounds\s+good|make\s+it\s+so|of\s+course)\b",
     _I,
 )
-DECLINE = re.compile(
-    rf"^{_EDGE}(?:no|nope|nah|n|cancel|stop|don'?t|do\s+not|never\s*mind|nevermind|forget\s+it|"
-    r"abort|keep\s+(?:them|it|everything)|leave\s+(?:them|it)|not\s+now|no\s+thanks|"
-    r"wait|hold\s+on)\b.*$",
+_NEGATION = re.compile(
+    r"^(?:no|nope|nah|n|cancel|stop|don'?t|dont|do\s+not|never\s*mind|nevermind|forget\s+it|abort|"
+    r"keep|leave|not|wait|hold\s+on|hang\s+on|actually\s+no|actually,?\s+(?:don'?t|keep|leave)|"
+    r"no\s+thanks)\b",
     _I,
 )
+_THUMBS_UP = frozenset("👍 👌 ✅ ✔️ ✔ 🆗")
+_UNDO_PHRASE = (
+    r"(?:undo|undo\s+(?:that|this|it|the\s+last\s+(?:one|change|thing|action|step)|what\s+you\s+"
+    r"(?:just\s+)?did|last|my\s+last\s+(?:one|change|request))|put\s+(?:it|that|them)\s+back|"
+    r"revert(?:\s+(?:that|it|the\s+last\s+change))?|take\s+(?:that|it)\s+back|"
+    r"bring\s+(?:it|that|them)\s+back|restore\s+(?:it|that|them)|reverse\s+(?:that|it)|"
+    r"roll\s+(?:it\s+|that\s+)?back|change\s+it\s+back|ctrl\s*\+?\s*z)"
+)
+# "undo", "oops, put it back", "I didn't mean that, undo" - but "undo pay rent" reopens a task.
 UNDO = re.compile(
-    rf"^{_EDGE}(?:(?:oops|whoops|oh\s+no|wait|no|hmm+|ugh|sorry)[\s,!.]+)*(?:please\s+|pls\s+|can\s+you\s+|could\s+you\s+)?"
-    r"(?:undo|undo\s+(?:that|this|it|the\s+last\s+(?:one|change|thing|action|step)|what\s+you\s+(?:just\s+)?did|last)|"
-    r"put\s+(?:it|that|them)\s+back|revert(?:\s+(?:that|it|the\s+last\s+change))?|"
-    r"take\s+(?:that|it)\s+back|bring\s+(?:it|that|them)\s+back|"
-    r"restore\s+(?:it|that|them)|reverse\s+(?:that|it)|roll\s+(?:it\s+|that\s+)?back|"
-    r"go\s+back|change\s+it\s+back|ctrl\s*\+?\s*z)"
-    rf"(?:[\s,]+(?:please|pls|thanks|now))*{_EDGE}$",
+    rf"(?:^|[,.;:!?\-]\s*|\b(?:please|pls|just|so|can\s+you|could\s+you|you\s+can|no|oops|whoops|wait|ugh|"
+    r"sorry|oh|hmm+|actually|nope)\s+)"
+    rf"{_UNDO_PHRASE}(?:[\s,]+(?:please|pls|thanks|now|thx))*[\s.!?]*$",
     _I,
 )
+_WORDS = re.compile(r"[a-z']+")
+
+
+def is_yes(message: str) -> bool:
+    text = message.strip().lower().replace("\u2019", "'")
+    if (
+        text
+        and all(ch in _THUMBS_UP or not ch.isalnum() for ch in text)
+        and any(ch in _THUMBS_UP for ch in text)
+    ):
+        return True
+    if _NEGATION.match(text):
+        return False
+    words = _WORDS.findall(text)
+    if not words or len(words) > 8:
+        return False
+    if _YES_PHRASES.match(text):
+        return True
+    return any(w in _YES_WORDS for w in words) and all(
+        w in _YES_WORDS or w in _YES_FILLER for w in words
+    )
+
+
+def is_no(message: str) -> bool:
+    return bool(_NEGATION.match(message.strip().replace("\u2019", "'")))
+
+
+def is_undo(message: str) -> bool:
+    text = message.strip().replace("\u2019", "'")
+    return len(text.split()) <= 12 and bool(UNDO.search(text))
 
 
 def _now() -> datetime:
@@ -202,10 +240,10 @@ async def before_agent(log: ActionLog, history: list[HistoryMessage], message: s
     """Confirmation answers and "undo", settled before any agent reads the message."""
     pending = pending_change(history)
     if pending is not None:
-        if CONFIRM.match(message):
+        if is_yes(message):
             return await carry_out(log, pending)
-        if DECLINE.match(message):
+        if is_no(message):
             return decline()
-    if UNDO.match(message):
+    if is_undo(message):
         return await undo(log, history)
     return None
