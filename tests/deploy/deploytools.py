@@ -19,8 +19,8 @@ KUSTOMIZATIONS = {
     "local": K8S_DIR / "overlays" / "local",
     "neon": K8S_DIR / "overlays" / "neon",
 }
-#: The oldest Kubernetes the manifests support: the native preStop `sleep` action is on by
-#: default from 1.30 (beta; GA in 1.34).
+#: The oldest Kubernetes the manifests are validated for (the charts' kubeVersion allows 1.27;
+#: 1.30 is the oldest release still validated here).
 OLDEST_SUPPORTED_K8S = "1.30.0"
 
 

@@ -7,7 +7,7 @@ them), envFrom/env (ConfigMaps and Secrets resolved from given objects), command
 Service names as network aliases. Probes run as the kubelet would run them (httpGet on the
 published port, exec inside the container) within the probe's own failure budget.
 
-What Docker cannot reproduce is said where it matters: the native preStop `sleep` action is not
+What Docker cannot reproduce is said where it matters: the preStop hook (`sleep`) is not
 run (only SIGTERM + the grace period are), and a PVC is a host directory (mode 0777, like
 Minikube's hostPath provisioner).
 """

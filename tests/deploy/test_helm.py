@@ -699,11 +699,12 @@ VALUE_EFFECTS: list[tuple[str, list[str], ValueCheck, Any]] = [
         45,
     ),
     (
-        "backend.podDisruptionBudget.maxUnavailable",
-        ["--set", "backend.podDisruptionBudget.maxUnavailable=1"],
+        "backend.podDisruptionBudget.minAvailable",
+        ["--set", "backend.podDisruptionBudget.minAvailable=1"],
         lambda o: find(o, "PodDisruptionBudget", "todo-backend")["spec"],
         {
-            "maxUnavailable": 1,
+            "minAvailable": 1,
+            "unhealthyPodEvictionPolicy": "AlwaysAllow",
             "selector": {
                 "matchLabels": {
                     "app.kubernetes.io/name": "backend",
@@ -733,6 +734,24 @@ VALUE_EFFECTS: list[tuple[str, list[str], ValueCheck, Any]] = [
         ["--set-string", "backend.extraConfig.CHAT_HISTORY_MESSAGES=30"],
         lambda o: find(o, "ConfigMap", "todo-backend")["data"].get("CHAT_HISTORY_MESSAGES"),
         "30",
+    ),
+    (
+        "frontend.trustedProxyIps",
+        ["--set-string", "frontend.trustedProxyIps=10.0.0.5\\,10.0.0.6"],
+        lambda o: find(o, "ConfigMap", "todo-frontend")["data"]["TRUSTED_PROXY_IPS"],
+        "10.0.0.5,10.0.0.6",
+    ),
+    (
+        "frontend.nodeOptions",
+        ["--set-string", "frontend.nodeOptions=--max-old-space-size=512"],
+        lambda o: find(o, "ConfigMap", "todo-frontend")["data"]["NODE_OPTIONS"],
+        "--max-old-space-size=512",
+    ),
+    (
+        "backend.config.forwardedAllowIps",
+        ["--set-string", "backend.config.forwardedAllowIps=10.1.2.3"],
+        lambda o: find(o, "ConfigMap", "todo-backend")["data"]["FORWARDED_ALLOW_IPS"],
+        "10.1.2.3",
     ),
     (
         "frontend.backendUrl",
@@ -852,6 +871,18 @@ def test_value_changes_output(
 
 # ------------------------------------------------------------------------------ bad values
 BAD_VALUES: list[tuple[str, str, list[str], list[str]]] = [
+    (
+        "pdb-without-a-budget",
+        "todo-frontend",
+        ["--set", "podDisruptionBudget.maxUnavailable=null"],
+        ["podDisruptionBudget: set maxUnavailable"],
+    ),
+    (
+        "pdb-eviction-policy",
+        "todo-frontend",
+        ["--set", "podDisruptionBudget.unhealthyPodEvictionPolicy=Never"],
+        ["/podDisruptionBudget/unhealthyPodEvictionPolicy"],
+    ),
     (
         "replicas-negative",
         "todo-backend",

@@ -245,7 +245,9 @@ def test_backend_config_is_valid_for_the_app_in_production(
     for overlay in ("local", "neon"):
         data = find(rendered[overlay], "ConfigMap", "backend-config")["data"]
         known = {name.upper() for name in Settings.model_fields}
-        assert set(data) <= known | {"WEB_CONCURRENCY"}, set(data) - known
+        # Read by `todo-api serve` (uvicorn's workers and proxy trust), not by Settings.
+        served_by_the_cli = {"WEB_CONCURRENCY", "FORWARDED_ALLOW_IPS"}
+        assert set(data) <= known | served_by_the_cli, set(data) - known
         assert data["APP_ENV"] == "production"
         assert data["MIGRATE_ON_START"] == "false"
         env = {
@@ -300,7 +302,7 @@ def test_frontend_config_keys_are_read_by_the_frontend(
 ) -> None:
     data = find(rendered["local"], "ConfigMap", "frontend-config")["data"]
     # Read by Node.js / the Next.js standalone server itself.
-    runtime = {"NODE_ENV", "NEXT_TELEMETRY_DISABLED", "HOSTNAME", "PORT"}
+    runtime = {"NODE_ENV", "NEXT_TELEMETRY_DISABLED", "HOSTNAME", "PORT", "NODE_OPTIONS"}
     sources = [
         p
         for d in ("lib", "app")
@@ -310,7 +312,9 @@ def test_frontend_config_keys_are_read_by_the_frontend(
     assert sources, "frontend sources not found"
     text = "\n".join(p.read_text() for p in sources)
     for key in set(data) - runtime:
-        assert f"process.env.{key}" in text, f"frontend-config {key} is not read by the frontend"
+        # process.env.KEY, or env.KEY on an env object passed in (testable code)
+        read = re.search(rf"\benv(\.{key}\b|\[[\"']{key}[\"']\])", text)
+        assert read, f"frontend-config {key} is not read by the frontend"
     assert data["PORT"] == "3000"
 
 
@@ -321,14 +325,17 @@ def test_migrations_run_in_a_job_that_the_backend_waits_for(
     job = find(objs, "Job", "backend-migrate")
     migrate = container(job, "migrate")
     assert migrate["image"] == "todo-backend:0.1.0"
-    script = " ".join(migrate["command"])
+    script = " ".join(migrate["command"] + migrate["args"])
     assert "todo-api migrate --check" in script and "exec todo-api migrate" in script
     backend = find(objs, "Deployment", "backend")
     init = container(backend, "wait-for-migrations")
     assert init["image"] == container(backend, "backend")["image"]
-    assert "todo-api migrate --check" in " ".join(init["command"])
+    wait = " ".join(init["command"] + init["args"])
+    # the pods wait for the schema at head (exit 0 only), not merely for the database (3)
+    assert "todo-api migrate --check" in wait and '"$rc" -eq 3' not in wait
     # Same configuration as the server: the check talks to the same database.
-    assert init["envFrom"] == container(backend, "backend")["envFrom"] == migrate["envFrom"]
+    assert init["envFrom"] == container(backend, "backend")["envFrom"]
+    assert {"secretRef": {"name": "backend-secret"}} in migrate["envFrom"]
 
 
 def test_backend_runs_the_image_command_on_its_port(rendered: dict[str, list[policy.Obj]]) -> None:
@@ -351,12 +358,14 @@ def test_postgres_keeps_its_data_on_a_volume(rendered: dict[str, list[policy.Obj
     pgdata = next(e["value"] for e in pg["env"] if e["name"] == "PGDATA")
     assert pgdata.startswith(data_mount["mountPath"] + "/")
     assert sts["spec"]["persistentVolumeClaimRetentionPolicy"]["whenDeleted"] == "Retain"
-    creds = {
-        e["name"]: e["valueFrom"]["secretKeyRef"]["name"] for e in pg["env"] if "valueFrom" in e
+    env = {e["name"]: e for e in pg["env"]}
+    assert env["POSTGRES_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        "name": "postgres-secret",
+        "key": "POSTGRES_PASSWORD",
     }
-    assert creds == dict.fromkeys(
-        ("POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB"), "postgres-secret"
-    )
+    # user and database: the ones scripts/k8s-secret.sh writes into postgres-secret
+    assert (env["POSTGRES_USER"]["value"], env["POSTGRES_DB"]["value"]) == ("todo", "todo")
+    assert "pg_user=todo pg_db=todo" in (REPO / "scripts" / "k8s-secret.sh").read_text()
 
 
 def test_neon_overlay_has_no_database_and_smaller_pools(

@@ -82,8 +82,9 @@ MUTATIONS: list[tuple[str, Callable[[Objs], None], str]] = [
     ("container-root", lambda o: _set(backend(o)["securityContext"], "runAsUser", 0), policy.R_UID),
     (
         "seccomp",
+        # the container's profile wins over the pod's (both set it)
         lambda o: _set(
-            pod(o, "Deployment", "frontend")["securityContext"],
+            container(find(o, "Deployment", "frontend"), "frontend")["securityContext"],
             "seccompProfile",
             {"type": "Unconfined"},
         ),
@@ -134,11 +135,11 @@ MUTATIONS: list[tuple[str, Callable[[Objs], None], str]] = [
     (
         "netpol-unknown-client",
         lambda o: _set(
-            find(o, "NetworkPolicy", "postgres")["spec"]["ingress"][0]["from"][1]["podSelector"][
-                "matchLabels"
-            ],
-            "app.kubernetes.io/component",
-            "migration",
+            find(o, "NetworkPolicy", "postgres")["spec"]["ingress"][0]["from"][0]["podSelector"][
+                "matchExpressions"
+            ][0],
+            "values",
+            ["migration"],  # a typo: no pod has it
         ),
         policy.R_NETPOL,
     ),

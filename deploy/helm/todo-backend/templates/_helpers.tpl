@@ -101,6 +101,9 @@ fails `helm install` / `helm template` with a message that names the key.
 {{- if and $s.existingSecret (include "todo-backend.hasInlineSecrets" .) -}}
 {{- fail "secrets.existingSecret and inline secrets (secrets.databaseUrl/authSecret/groqApiKey/openaiApiKey/llmApiKey) are mutually exclusive: set one or the other" -}}
 {{- end -}}
+{{- if and $s.envFromExistingSecret (not $s.existingSecret) -}}
+{{- fail "secrets.envFromExistingSecret loads secrets.existingSecret whole: set secrets.existingSecret too" -}}
+{{- end -}}
 {{- if and .Values.autoscaling.enabled (gt (int .Values.autoscaling.minReplicas) (int .Values.autoscaling.maxReplicas)) -}}
 {{- fail (printf "autoscaling.minReplicas (%d) must be <= autoscaling.maxReplicas (%d)" (int .Values.autoscaling.minReplicas) (int .Values.autoscaling.maxReplicas)) -}}
 {{- end -}}
@@ -126,22 +129,27 @@ fails `helm install` / `helm template` with a message that names the key.
 {{- $ctx := .ctx -}}
 {{- $keys := $ctx.Values.secrets.keys -}}
 {{- $inline := not $ctx.Values.secrets.existingSecret -}}
+{{- if $ctx.Values.database.urlSecret.name }}
 - name: DATABASE_URL
   valueFrom:
     secretKeyRef:
-{{- if $ctx.Values.database.urlSecret.name }}
       name: {{ tpl $ctx.Values.database.urlSecret.name $ctx }}
       key: {{ $ctx.Values.database.urlSecret.key }}
-{{- else }}
+{{- else if not (include "todo-backend.envFromSecret" $ctx) }}
+- name: DATABASE_URL
+  valueFrom:
+    secretKeyRef:
       name: {{ $secretName }}
       key: {{ $keys.databaseUrl }}
 {{- end }}
+{{- if not (include "todo-backend.envFromSecret" $ctx) }}
 - name: AUTH_SECRET
   valueFrom:
     secretKeyRef:
       name: {{ $secretName }}
       key: {{ $keys.authSecret }}
-{{- if not .migration }}
+{{- end }}
+{{- if and (not .migration) (not (include "todo-backend.envFromSecret" $ctx)) }}
 {{- range $env, $field := dict "GROQ_API_KEY" "groqApiKey" "OPENAI_API_KEY" "openaiApiKey" "LLM_API_KEY" "llmApiKey" }}
 {{- if or (not $inline) (index $ctx.Values.secrets $field) }}
 - name: {{ $env }}
@@ -173,4 +181,22 @@ while :; do
   fi
   sleep 3
 done
+{{- end }}
+
+{{/* "true" when the whole existing Secret is loaded with envFrom (secrets.envFromExistingSecret). */}}
+{{- define "todo-backend.envFromSecret" -}}
+{{- if and .Values.secrets.existingSecret .Values.secrets.envFromExistingSecret -}}true{{- end -}}
+{{- end }}
+
+{{/* envFrom entries of a container: the ConfigMap (not for the migration hook, which can run
+before it exists), then the existing Secret when it is loaded whole. */}}
+{{- define "todo-backend.envFrom" -}}
+{{- if .configMap }}
+- configMapRef:
+    name: {{ include "todo-backend.fullname" .ctx }}
+{{- end }}
+{{- if include "todo-backend.envFromSecret" .ctx }}
+- secretRef:
+    name: {{ include "todo-backend.secretName" .ctx }}
+{{- end }}
 {{- end }}

@@ -49,7 +49,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 
 {{/* --- PostgreSQL -------------------------------------------------------------------------- */}}
 {{- define "todo-chatbot.postgresql.fullname" -}}
-{{- printf "%s-postgresql" .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- default (printf "%s-postgresql" .Release.Name) .Values.postgresql.fullnameOverride | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
 {{- define "todo-chatbot.postgresql.labels" -}}
