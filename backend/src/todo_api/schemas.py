@@ -13,8 +13,14 @@ from pydantic import (
     EmailStr,
     Field,
     StringConstraints,
+    ValidationInfo,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
+
+from todo_api.core.passwords import MAX_LENGTH as MAX_PASSWORD_LENGTH
+from todo_api.core.passwords import MIN_LENGTH as MIN_PASSWORD_LENGTH
+from todo_api.core.passwords import password_problem
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
 
@@ -67,8 +73,16 @@ class StrictModel(BaseModel):
 
 class SignupIn(StrictModel):
     email: EmailStr = Field(max_length=320)
-    password: str = Field(min_length=8, max_length=128)
+    password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH)
     name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100), NoNul] = ""
+
+    @field_validator("password")
+    @classmethod
+    def _strong_enough(cls, password: str, info: ValidationInfo) -> str:
+        problem = password_problem(password, info.data.get("email"))
+        if problem:
+            raise PydanticCustomError("weak_password", problem)
+        return password
 
 
 class LoginIn(StrictModel):

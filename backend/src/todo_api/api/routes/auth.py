@@ -18,7 +18,9 @@ from todo_api.services.errors import Unauthorized
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 
-def _token_for(user: User, settings: SettingsDep) -> TokenOut:
+def _token_for(user: User, settings: SettingsDep, response: Response) -> TokenOut:
+    # The body carries a bearer token: no browser, proxy or CDN may keep a copy.
+    response.headers["Cache-Control"] = "no-store"
     token = create_access_token(
         user.id, settings.auth_secret.get_secret_value(), settings.access_token_expire_minutes
     )
@@ -29,6 +31,7 @@ def _token_for(user: User, settings: SettingsDep) -> TokenOut:
 async def signup(
     body: SignupIn,
     request: Request,
+    response: Response,
     session: SessionDep,
     settings: SettingsDep,
     limiter: LimiterDep,
@@ -36,13 +39,14 @@ async def signup(
     # Sign-ups share the login allowance per IP so accounts cannot be mass-created.
     await limiter.consume(limiter.parse(settings.login_rate_limit), f"signup:{client_ip(request)}")
     user = await users.create_user(session, body.email, body.password, body.name)
-    return _token_for(user, settings)
+    return _token_for(user, settings, response)
 
 
 @router.post("/login", response_model=TokenOut)
 async def login(
     body: LoginIn,
     request: Request,
+    response: Response,
     session: SessionDep,
     settings: SettingsDep,
     limiter: LimiterDep,
@@ -55,7 +59,7 @@ async def login(
     except Unauthorized:
         await limiter.hit(limit, *keys)
         raise
-    return _token_for(user, settings)
+    return _token_for(user, settings, response)
 
 
 @router.get("/me", response_model=UserOut)
