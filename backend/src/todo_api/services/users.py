@@ -8,6 +8,7 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from todo_api.core.passwords import normalize_email as normalize_email  # the routes use it too
 from todo_api.core.security import PasswordHashing
 from todo_api.db_direct import Db, execute
 from todo_api.models import User
@@ -15,10 +16,6 @@ from todo_api.services.errors import Conflict, Unauthorized
 
 BAD_CREDENTIALS = "Incorrect email or password"
 INVALID_TOKEN = "Invalid or expired token"  # noqa: S105 - a message, not a secret
-
-
-def normalize_email(email: str) -> str:
-    return email.strip().lower()
 
 
 async def create_user(

@@ -18,7 +18,9 @@ from todo_api.services.errors import Unauthorized
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 
-def _token_for(user: User, settings: SettingsDep) -> TokenOut:
+def _token_for(user: User, settings: SettingsDep, response: Response) -> TokenOut:
+    # The body carries a bearer token: no browser, proxy or CDN may keep a copy.
+    response.headers["Cache-Control"] = "no-store"
     token = create_access_token(
         user.id,
         settings.auth_secret.get_secret_value(),
@@ -32,6 +34,7 @@ def _token_for(user: User, settings: SettingsDep) -> TokenOut:
 async def signup(
     body: SignupIn,
     request: Request,
+    response: Response,
     session: SessionDep,
     settings: SettingsDep,
     limiter: LimiterDep,
@@ -41,13 +44,14 @@ async def signup(
     user = await users.create_user(
         session, request.app.state.password_hashing, body.email, body.password, body.name
     )
-    return _token_for(user, settings)
+    return _token_for(user, settings, response)
 
 
 @router.post("/login", response_model=TokenOut)
 async def login(
     body: LoginIn,
     request: Request,
+    response: Response,
     session: SessionDep,
     settings: SettingsDep,
     limiter: LimiterDep,
@@ -65,7 +69,7 @@ async def login(
         # strangers' wrong guesses never lock the owner's right password out.
         await limiter.consume(limit, f"login:email:{users.normalize_email(body.email)}")
         raise
-    return _token_for(user, settings)
+    return _token_for(user, settings, response)
 
 
 @router.get("/me", response_model=UserOut)
