@@ -57,7 +57,8 @@ wait_for() { # url, seconds, name
 }
 
 say "backend on http://127.0.0.1:$BACKEND_PORT (SQLite: backend/todo.db, LLM_PROVIDER=${LLM_PROVIDER:-local})"
-(cd backend && exec "$UV" run --frozen todo-api serve --host 127.0.0.1 --port "$BACKEND_PORT") &
+# X-Forwarded-For is believed only from the frontend on this machine (which sends the socket peer).
+(cd backend && FORWARDED_ALLOW_IPS=127.0.0.1 exec "$UV" run --frozen todo-api serve --host 127.0.0.1 --port "$BACKEND_PORT") &
 pids+=($!)
 
 if [ "$FRONTEND_MODE" = prod ]; then

@@ -14,15 +14,17 @@
 # backend-secret gets:
 #   DATABASE_URL   local: the in-cluster PostgreSQL (postgres-secret's credentials; .env's
 #                  DATABASE_URL is ignored); neon: .env's DATABASE_URL (required, postgresql://)
-#   AUTH_SECRET    .env's value (>= 32 characters), else the value already in the cluster (so
-#                  sessions survive redeploys), else 64 random hex characters
+#   AUTH_SECRET    .env's value (>= 32 characters; BETTER_AUTH_SECRET is accepted as its alias),
+#                  else the value already in the cluster (so sessions survive redeploys), else
+#                  64 random hex characters
 #   GROQ_API_KEY, OPENAI_API_KEY, LLM_API_KEY  when set in .env
 #   LLM_PROVIDER, LLM_MODEL, LLM_BASE_URL      when set in .env (they override backend-config);
 #                  a GROQ_API_KEY without LLM_PROVIDER selects groq
 # postgres-secret (local overlay only) is created once with a random password and then kept:
 # the data volume stays initialised with that password.
-# Variables set in the environment win over the .env file. Values are never printed or passed
-# on a command line (they go through a private temp file).
+# Variables set in the environment win over the .env file (read by scripts/lib/envfile.sh, the
+# same reader as helm-deploy.sh: quotes, inline comments, export, CRLF). Values are never printed
+# or passed on a command line (they go through a private temp file). Bash 3.2 or newer.
 set -Eeuo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -36,6 +38,8 @@ OUTPUT=""
 say() { printf '  [k8s-secret] %s\n' "$*"; }
 die() { printf '  [k8s-secret] ERROR: %s\n' "$*" >&2; exit 1; }
 usage() { sed -n '2,/^set -E/{/^set -E/d;s/^# \{0,1\}//;p}' "$0"; }
+# shellcheck source-path=SCRIPTDIR source=lib/envfile.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/envfile.sh"
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -62,35 +66,20 @@ if [ -z "$ENV_FILE" ]; then
     if [ -f "$f" ]; then ENV_FILE=$f; break; fi
   done
 fi
-declare -A VAL=()
 if [ -n "$ENV_FILE" ]; then
   [ -f "$ENV_FILE" ] || die "env file $ENV_FILE does not exist"
   say "reading settings from $ENV_FILE"
-  while IFS= read -r line || [ -n "$line" ]; do
-    line=${line%$'\r'}
-    line=${line#"${line%%[![:space:]]*}"}          # leading whitespace
-    case "$line" in '' | '#'*) continue ;; esac
-    line=${line#export }
-    [[ $line == *=* ]] || continue
-    key=${line%%=*}; key=${key%"${key##*[![:space:]]}"}
-    [[ $key =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || continue
-    value=${line#*=}; value=${value#"${value%%[![:space:]]*}"}
-    if [[ $value =~ ^\"(.*)\"[[:space:]]*(#.*)?$ ]] || [[ $value =~ ^\'(.*)\'[[:space:]]*(#.*)?$ ]]; then
-      value=${BASH_REMATCH[1]}
-    else
-      value=${value%%[[:space:]]#*}                 # unquoted: " # comment" ends the value
-      value=${value%"${value##*[![:space:]]}"}
-    fi
-    VAL[$key]=$value
-  done <"$ENV_FILE"
+  envfile_read "$ENV_FILE"
 else
   say "no .env found (looked for $ROOT/.env and $ROOT/backend/.env): using defaults"
 fi
-# The process environment wins over the file.
-for key in DATABASE_URL AUTH_SECRET GROQ_API_KEY OPENAI_API_KEY LLM_API_KEY LLM_PROVIDER LLM_MODEL LLM_BASE_URL; do
-  if [ -n "${!key:-}" ]; then VAL[$key]=${!key}; fi
-done
-get() { printf '%s' "${VAL[$1]:-}"; }
+# The values this script decided (the database URL, the auth secret, the provider) override
+# what the environment and the file say: they are kept in OUT__<KEY> variables.
+set_value() { printf -v "OUT__$1" '%s' "$2"; }
+get() {  # KEY -> the decided value, else the environment's, else the file's
+  local out="OUT__$1"
+  if [ -n "${!out+set}" ]; then printf '%s' "${!out}"; else env_setting "$1"; fi
+}
 
 # ------------------------------------------------------------------ values already in the cluster
 existing() {  # SECRET KEY -> decoded value, or nothing (also when there is no cluster)
@@ -136,7 +125,7 @@ if [ "$OVERLAY" = local ]; then
   if [ -n "$(get DATABASE_URL)" ]; then
     say "DATABASE_URL from .env ignored: the local overlay uses the in-cluster PostgreSQL (OVERLAY=neon uses yours)"
   fi
-  VAL[DATABASE_URL]="postgresql://$pg_user:$pg_pass@postgres:5432/$pg_db"
+  set_value DATABASE_URL "postgresql://$pg_user:$pg_pass@postgres:5432/$pg_db"
 else
   url=$(get DATABASE_URL)
   case "$url" in
@@ -149,10 +138,11 @@ else
 fi
 
 # ------------------------------------------------------------------ backend-secret
-auth=$(get AUTH_SECRET)
+auth=$(auth_secret_setting)
+auth_name=${auth%% *}; auth=${auth#* }
 if [ -n "$auth" ]; then
-  [ "${#auth}" -ge 32 ] || die "AUTH_SECRET in ${ENV_FILE:-the environment} has ${#auth} characters; production needs >= 32 (openssl rand -hex 32), or leave it empty to get a random one"
-  say "AUTH_SECRET: from ${ENV_FILE:-the environment}"
+  [ "${#auth}" -ge 32 ] || die "$auth_name in ${ENV_FILE:-the environment} has ${#auth} characters; production needs >= 32 (openssl rand -hex 32), or leave it empty to get a random one"
+  say "AUTH_SECRET: from $auth_name in ${ENV_FILE:-the environment}"
 else
   auth=$(existing backend-secret AUTH_SECRET)
   if [ -n "$auth" ]; then
@@ -162,20 +152,20 @@ else
     say "AUTH_SECRET: generated (64 random hex characters)"
   fi
 fi
-VAL[AUTH_SECRET]=$auth
-if [ -n "$(get GROQ_API_KEY)" ] && [ -z "$(get LLM_PROVIDER)" ]; then VAL[LLM_PROVIDER]=groq; fi
+set_value AUTH_SECRET "$auth"
+if [ -n "$(get GROQ_API_KEY)" ] && [ -z "$(get LLM_PROVIDER)" ]; then set_value LLM_PROVIDER groq; fi
 
-keys=()
+keys=""
 for key in DATABASE_URL AUTH_SECRET GROQ_API_KEY OPENAI_API_KEY LLM_API_KEY LLM_PROVIDER LLM_MODEL LLM_BASE_URL; do
   v=$(get "$key")
   [ -n "$v" ] || continue
   [[ $v != *$'\n'* ]] || die "$key spans several lines; a single line is expected"
   printf '%s=%s\n' "$key" "$v" >>"$TMP/backend.env"
-  keys+=("$key")
+  keys="$keys $key"
 done
 add_secret backend-secret "$TMP/backend.env" app.kubernetes.io/name=todo-backend \
   app.kubernetes.io/component=backend app.kubernetes.io/version=0.1.0
-say "backend-secret keys: ${keys[*]} (LLM_PROVIDER=$(get LLM_PROVIDER | sed 's/^$/local (backend-config)/'))"
+say "backend-secret keys:$keys (LLM_PROVIDER=$(get LLM_PROVIDER | sed 's/^$/local (backend-config)/'))"
 
 # ------------------------------------------------------------------ write or apply
 if [ -n "$OUTPUT" ]; then

@@ -2,22 +2,30 @@
 # minikube.sh - the whole local Kubernetes deployment of Todo Chatbot in one command.
 #
 # Usage: scripts/minikube.sh up|down|status|redeploy|help
-#   up        start Minikube (if needed), build both images inside Minikube's Docker, create
-#             the Secrets from .env, apply deploy/k8s/overlays/$OVERLAY, run the migration Job,
+#   up        start Minikube (if needed), build both images and load them into Minikube (any
+#             container runtime: docker, containerd, cri-o), create the Secrets from .env, apply
+#             deploy/k8s/overlays/$OVERLAY with this build's image tags, run the migration Job,
 #             wait for every rollout and print the app's URL. Safe to run again at any time.
 #   redeploy  rebuild the images, re-run migrations, re-apply and restart both Deployments
 #             (a zero-downtime rolling restart); the cluster must be up.
-#   status    the cluster, the app's pods/services/volumes and its URL.
+#   status    the cluster and its container runtime, the app's pods/services/volumes, the
+#             image tags running and the URL.
 #   down      delete the app (the database volume and the Secrets are kept; PURGE=1 deletes
 #             them too), then stop Minikube (KEEP_CLUSTER=1 leaves it running,
 #             DELETE_CLUSTER=1 deletes it).
 #
 # Environment (defaults in brackets):
 #   MINIKUBE_PROFILE [minikube]  MINIKUBE_CPUS [4]  MINIKUBE_MEMORY [8g]  MINIKUBE_DRIVER [docker]
+#   MINIKUBE_CONTAINER_RUNTIME [Minikube's default: containerd since Minikube 1.39] for a new
+#     profile; an existing profile keeps its runtime (every runtime works)
 #   K8S_VERSION [Minikube's default; the manifests need >= 1.30]  NAMESPACE [todo-chatbot]
 #   OVERLAY [local: in-cluster PostgreSQL | neon: DATABASE_URL from .env]  ENV_FILE [.env]
+#   IMAGE_BUILDER [docker when a Docker CLI is installed, else minikube]: docker = `docker build`
+#     on the host + `minikube image load`; minikube = `minikube image build` inside the node
 #   DOCKER_BUILD_ARGS [extra `docker build` arguments, e.g. --build-arg ...]
 #   WAIT_TIMEOUT [600] seconds per wait  MINIKUBE / KUBECTL / DOCKER: the binaries to use
+# Images are tagged 0.1.0-<12 hex of their sources' content> (scripts/lib/images.sh): a change
+# rolls the pods, `kubectl rollout undo` returns to the previous code, old tags stay on the node.
 set -Eeuo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -28,7 +36,7 @@ DRIVER=${MINIKUBE_DRIVER:-docker}
 K8S_VERSION=${K8S_VERSION:-}
 NAMESPACE=${NAMESPACE:-todo-chatbot}
 OVERLAY=${OVERLAY:-local}
-IMAGE_TAG=0.1.0   # the tag deploy/k8s runs (tests/deploy checks that they agree)
+RUNTIME_FLAG=${MINIKUBE_CONTAINER_RUNTIME:-}
 WAIT_TIMEOUT=${WAIT_TIMEOUT:-600}
 MINIKUBE_BIN=${MINIKUBE:-minikube}
 KUBECTL_BIN=${KUBECTL:-kubectl}
@@ -37,7 +45,11 @@ APP_LABEL=app.kubernetes.io/part-of=todo-chatbot
 
 # shellcheck source-path=SCRIPTDIR source=lib/steps.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/steps.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/images.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/images.sh"
+WORK=""
 trap on_error ERR
+trap '[ -z "$WORK" ] || rm -rf "$WORK"' EXIT
 usage() { sed -n '2,/^set -E/{/^set -E/d;s/^# \{0,1\}//;p}' "$0"; }
 
 mk() { "$MINIKUBE_BIN" -p "$PROFILE" "$@"; }
@@ -57,41 +69,25 @@ cluster_running() {
 
 # ------------------------------------------------------------------ steps
 start_cluster() {
-  step "Minikube profile '$PROFILE' (driver $DRIVER, $CPUS CPUs, $MEMORY memory)" \
+  step "Minikube profile '$PROFILE' (driver $DRIVER, $CPUS CPUs, $MEMORY memory${RUNTIME_FLAG:+, runtime $RUNTIME_FLAG})" \
     "'$MINIKUBE_BIN start' output above; is the $DRIVER driver usable (docker info)? enough free memory for MINIKUBE_MEMORY=$MEMORY?"
   if cluster_running; then
-    info "already running (CPU/memory settings apply only when the profile is created)"
+    info "already running (CPU/memory/runtime settings apply only when the profile is created)"
   else
     local args=(start --driver="$DRIVER" --cpus="$CPUS" --memory="$MEMORY")
     [ -z "$K8S_VERSION" ] || args+=(--kubernetes-version="$K8S_VERSION")
+    [ -z "$RUNTIME_FLAG" ] || args+=(--container-runtime="$RUNTIME_FLAG")
     mk "${args[@]}"
   fi
   "$KUBECTL_BIN" --context "$PROFILE" get --raw /readyz >/dev/null \
     || die "the API server of '$PROFILE' does not answer: minikube -p $PROFILE logs"
-  info "kubectl context: $PROFILE ($("$KUBECTL_BIN" --context "$PROFILE" version -o json 2>/dev/null | sed -n 's/.*"gitVersion": *"\([^"]*\)".*/\1/p' | tail -1))"
+  info "kubectl context: $PROFILE ($("$KUBECTL_BIN" --context "$PROFILE" version -o json 2>/dev/null | sed -n 's/.*"gitVersion": *"\([^"]*\)".*/\1/p' | tail -1)), container runtime $(cluster_runtime)"
 }
 
-image_id() { "$DOCKER_BIN" image inspect -f '{{.Id}}' "$1" 2>/dev/null || true; }
-BUILT_CHANGED=()
 build_images() {
-  step "Build todo-backend:$IMAGE_TAG and todo-frontend:$IMAGE_TAG inside Minikube's Docker" \
-    "the docker build output above; 'minikube -p $PROFILE docker-env' works only with the docker runtime (not containerd/cri-o)"
-  need "$DOCKER_BIN" "install the Docker CLI (the images are built by Minikube's Docker daemon)"
-  local env
-  env=$(mk docker-env --shell bash) || die "minikube docker-env failed (driver/runtime without Docker? use 'minikube image build' by hand)"
-  eval "$env"
-  local name dir before after
-  for name in backend frontend; do
-    dir="$ROOT/$name"
-    [ -f "$dir/Dockerfile" ] || die "$dir/Dockerfile not found"
-    before=$(image_id "todo-$name:$IMAGE_TAG")
-    info "docker build -t todo-$name:$IMAGE_TAG $name/"
-    # shellcheck disable=SC2086  # DOCKER_BUILD_ARGS is a list of words by design
-    "$DOCKER_BIN" build ${DOCKER_BUILD_ARGS:-} -t "todo-$name:$IMAGE_TAG" "$dir"
-    after=$(image_id "todo-$name:$IMAGE_TAG")
-    if [ "$before" != "$after" ]; then BUILT_CHANGED+=("$name"); fi
-  done
-  info "images changed: ${BUILT_CHANGED[*]:-none}"
+  step "Images todo-backend and todo-frontend (content-tagged) in Minikube" \
+    "the build output above; minikube -p $PROFILE image ls | grep todo-"
+  ensure_images "$ROOT" 0
 }
 
 ensure_namespace() {
@@ -115,12 +111,30 @@ create_secrets() {
   if grep -qE 'secret/[a-z-]+ (configured|created)' <<<"$out"; then SECRETS_CHANGED=1; fi
 }
 
+render_manifests() {  # -> $WORK/app.yaml: the overlay with this build's image tags
+  WORK=${WORK:-$(mktemp -d)}
+  mkdir -p "$WORK/kustomize"
+  "$KUBECTL_BIN" kustomize "$ROOT/deploy/k8s/overlays/$OVERLAY" >"$WORK/kustomize/overlay.yaml"
+  # The committed manifests run the bare release tag; kustomize's image transformer swaps in the
+  # content tags (Deployments and the migration Job) without touching the working tree.
+  cat >"$WORK/kustomize/kustomization.yaml" <<EOF
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources: [overlay.yaml]
+images:
+  - {name: todo-backend, newTag: "$BACKEND_TAG"}
+  - {name: todo-frontend, newTag: "$FRONTEND_TAG"}
+EOF
+  "$KUBECTL_BIN" kustomize "$WORK/kustomize" >"$WORK/app.yaml"
+}
+
 apply_manifests() {
-  step "Apply deploy/k8s/overlays/$OVERLAY (migration Job re-created)" \
+  step "Apply deploy/k8s/overlays/$OVERLAY with todo-backend:$BACKEND_TAG, todo-frontend:$FRONTEND_TAG (migration Job re-created)" \
     "kubectl kustomize deploy/k8s/overlays/$OVERLAY renders? kubectl --context $PROFILE -n $NAMESPACE get events --sort-by=.lastTimestamp"
+  render_manifests
   # A Job's pod template is immutable: remove the previous run so the current image migrates.
   kc delete job backend-migrate --ignore-not-found --wait=true >/dev/null
-  kc apply -k "$ROOT/deploy/k8s/overlays/$OVERLAY"
+  kc apply -f "$WORK/app.yaml"
 }
 
 wait_for_job() {  # NAME: until Complete or Failed (bounded)
@@ -193,18 +207,17 @@ cmd_up() {
   build_images
   ensure_namespace
   create_secrets
-  local existed=() restart=() name
+  local existed="" name
   for name in backend frontend; do
-    if kc get "deployment/$name" >/dev/null 2>&1; then existed+=("$name"); fi
+    if kc get "deployment/$name" >/dev/null 2>&1; then existed="$existed $name"; fi
   done
   apply_manifests
-  # Same tag, new image (or new Secret values): the Deployment spec did not change, so restart.
-  for name in "${existed[@]}"; do
-    if [ "$SECRETS_CHANGED" = 1 ] || [[ " ${BUILT_CHANGED[*]} " == *" $name "* ]]; then restart+=("$name"); fi
-  done
-  if [ "${#restart[@]}" -gt 0 ]; then
-    step "Pick up new images/Secrets" "kubectl --context $PROFILE -n $NAMESPACE rollout history deployment"
-    restart_deployments "${restart[@]}"
+  # A new image is a new tag, so its Deployment rolls by itself; new Secret values change no
+  # pod template, so the Deployments that already ran restart to read them.
+  if [ "$SECRETS_CHANGED" = 1 ] && [ -n "$existed" ]; then
+    step "Pick up the new Secrets" "kubectl --context $PROFILE -n $NAMESPACE rollout history deployment"
+    # shellcheck disable=SC2086  # a list of names
+    restart_deployments $existed
   fi
   wait_for_app
   print_url
@@ -227,8 +240,12 @@ cmd_status() {
   preflight
   step "Minikube profile '$PROFILE'" "minikube -p $PROFILE status"
   mk status || { info "not running: scripts/minikube.sh up"; return 0; }
+  info "container runtime: $(cluster_runtime)"
   step "Todo Chatbot in namespace $NAMESPACE" "kubectl --context $PROFILE -n $NAMESPACE get events"
   kc get statefulsets,deployments,jobs,pods,services,pvc,pdb -l "$APP_LABEL" -o wide || true
+  printf '\nImages running (0.1.0-<content>; kubectl rollout undo returns to the previous one):\n'
+  kc get deployments -l "$APP_LABEL" \
+    -o 'jsonpath={range .items[*]}    {.metadata.name}: {.spec.template.spec.containers[*].image}{"\n"}{end}' || true
   local url
   url=$(app_url || true)
   [ -z "$url" ] || printf '\nURL: %s\n' "$url"

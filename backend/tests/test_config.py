@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+import stat
 import subprocess
 import sys
+import time
+from pathlib import Path
 
+import jwt
 import pytest
 
 from todo_api.core.config import ConfigError, load_settings, normalize_database_url
+from todo_api.core.security import InvalidToken
+from todo_api.main import create_app
 
 
 def test_defaults_run_with_no_setup(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -84,3 +91,74 @@ def test_cli_prints_one_line_and_exits_2() -> None:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("configuration error: AUTH_SECRET:")
     assert "Traceback" not in result.stderr
+
+
+# The signing key the source used to default to outside production: published, so anyone
+# could sign a token for any account with it.
+PUBLISHED_DEV_KEY = "dev-insecure-secret-change-me-0123456789abcdef"
+
+
+@pytest.fixture
+def no_secret_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir("/")  # no .env file here
+    for name in ("AUTH_SECRET", "BETTER_AUTH_SECRET", "APP_ENV"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_generated_secret_is_kept_beside_the_sqlite_file(
+    no_secret_env: None, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    database = tmp_path / "todo.db"
+    settings = load_settings(database_url=f"sqlite:///{database}")
+    assert not settings.has_auth_secret
+    with caplog.at_level(logging.WARNING, logger="todo_api"):
+        first = settings.with_auth_secret().auth_secret.get_secret_value()
+    key_file = tmp_path / "todo.db.auth_secret"
+    assert key_file.read_text().strip() == first and len(first) == 64
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert "AUTH_SECRET is not set" in caplog.text and first not in caplog.text
+    # A restart (a new process, here new settings) signs with the same key.
+    again = load_settings(database_url=f"sqlite:///{database}").with_auth_secret()
+    assert again.auth_secret.get_secret_value() == first
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_generated_secret_without_a_file_is_per_process(no_secret_env: None) -> None:
+    for url in ("postgresql://u:p@db.example/todo", "sqlite://"):
+        settings = load_settings(database_url=url)
+        assert settings.auth_secret_file is None
+        one, two = (settings.with_auth_secret().auth_secret.get_secret_value() for _ in "12")
+        assert len(one) == 64 and one != two
+
+
+def test_published_dev_key_signs_nothing(no_secret_env: None, tmp_path: Path) -> None:
+    """No configuration accepts a token signed with a key from the source."""
+    settings = load_settings(database_url=f"sqlite:///{tmp_path / 'x.db'}", app_env="development")
+    app = create_app(settings)
+    forged = jwt.encode(
+        {"sub": "1", "iat": time.time(), "exp": int(time.time()) + 600}, PUBLISHED_DEV_KEY
+    )
+    with pytest.raises(InvalidToken):
+        app.state.tokens.claims(forged)
+    assert app.state.settings.auth_secret.get_secret_value() != PUBLISHED_DEV_KEY
+
+
+@pytest.mark.parametrize("name", ["AUTH_SECRET", "BETTER_AUTH_SECRET"])
+def test_auth_secret_and_its_alias(
+    no_secret_env: None, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv(name, "k" * 40)
+    settings = load_settings()
+    assert settings.auth_secret.get_secret_value() == "k" * 40
+    assert settings.with_auth_secret() is settings
+
+
+def test_production_requires_the_secret_even_with_a_sqlite_file(
+    no_secret_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("APP_ENV", "production")
+    with pytest.raises(ConfigError) as exc:
+        load_settings(database_url=f"sqlite:///{tmp_path / 'prod.db'}")
+    assert str(exc.value).startswith("AUTH_SECRET:") and "\n" not in str(exc.value)
+    assert not list(tmp_path.iterdir())  # nothing generated

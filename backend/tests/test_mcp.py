@@ -193,6 +193,9 @@ async def test_deleted_user_token_is_refused(served: Served) -> None:
     token = await served.token()
     resp = await served.http.delete("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
     assert resp.status_code == 204
+    newcomer = await served.token()  # signs up after the deletion, with a task of their own
+    async with mcp_client(served, newcomer) as client:
+        assert not (await client.call_tool("add_task", {"title": "newcomer's"})).is_error
     raw = await served.http.post(
         "/mcp",
         json={"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}},

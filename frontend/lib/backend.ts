@@ -3,6 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { NextResponse, type NextRequest } from "next/server";
 
+import { clientAddressOf } from "./client-address-hook";
 import { SESSION_COOKIE, clearSessionCookie } from "./session";
 
 const DEFAULT_BACKEND_URL = "http://localhost:8001";
@@ -100,10 +101,10 @@ export async function forward(request: NextRequest, path: string): Promise<Forwa
     const value = request.headers.get(name);
     if (value) headers.set(name, value);
   }
-  // The browser's address, for the backend's per-IP rate limits. Next.js fills X-Forwarded-For with
-  // the socket address only when the header is absent, so trust one hop: the last entry is the one
-  // written by our own server or by the ingress in front of it, not by the client.
-  const clientIp = request.headers.get("x-forwarded-for")?.split(",").at(-1)?.trim();
+  // The browser's address, for the backend's per-IP rate limits: decided from the socket (see
+  // lib/client-address.ts), never the X-Forwarded-For the client sent. The backend trusts this
+  // header only from the frontend (FORWARDED_ALLOW_IPS).
+  const clientIp = clientAddressOf(request.headers);
   if (clientIp) headers.set("x-forwarded-for", clientIp);
   const token = request.cookies.get(SESSION_COOKIE)?.value;
   if (token) headers.set("authorization", `Bearer ${token}`);

@@ -37,6 +37,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
     settings = _settings_or_exit()
     configure_logging(settings.log_level)
+    if not settings.has_auth_secret:
+        # One key for every worker process (they build their own settings from the environment).
+        os.environ["AUTH_SECRET"] = settings.with_auth_secret().auth_secret.get_secret_value()
     if settings.should_migrate_on_start:
         log.info("applying migrations before start (MIGRATE_ON_START)")
         _migrate(settings)

@@ -15,18 +15,17 @@ from starlette.routing import Route
 
 from todo_api import __version__
 from todo_api.agent import build_agent
-from todo_api.api.deps import bearer_of_deleted_account
+from todo_api.api.deps import bearer_refusal
 from todo_api.api.middleware import RequestContextMiddleware
 from todo_api.api.routes import auth, chat, health, tasks
 from todo_api.core.config import Settings, get_settings
 from todo_api.core.logging import configure_logging
 from todo_api.core.ratelimit import RateLimited, RateLimiter
-from todo_api.core.security import TokenVerifier
+from todo_api.core.security import HashingBusy, PasswordHashing, TokenVerifier
 from todo_api.db import create_autocommit_sessionmaker, create_engine, create_sessionmaker
 from todo_api.db_direct import DirectDatabase
 from todo_api.mcp_server import McpApp
-from todo_api.services.errors import ServiceError, Unauthorized
-from todo_api.services.users import INVALID_TOKEN
+from todo_api.services.errors import ServiceError
 
 log = logging.getLogger("todo_api")
 
@@ -36,6 +35,7 @@ DB_UNAVAILABLE = "Database unavailable, please retry shortly"
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
+    settings = settings.with_auth_secret()
     engine = create_engine(settings)
 
     @asynccontextmanager
@@ -73,6 +73,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.direct_db = DirectDatabase(engine)
     app.state.limiter = RateLimiter()
     app.state.tokens = TokenVerifier(settings.auth_secret.get_secret_value())
+    app.state.password_hashing = PasswordHashing(
+        settings.password_hash_concurrency, settings.password_hash_wait_seconds
+    )
     app.state.agent = build_agent(settings)
     mcp_app = McpApp(settings, app.state.sessionmaker)
 
@@ -112,10 +115,17 @@ def _install_error_handlers(app: FastAPI) -> None:
             {"detail": str(exc)}, status_code=429, headers={"Retry-After": str(exc.retry_after)}
         )
 
+    @app.exception_handler(HashingBusy)
+    async def hashing_busy(_: Request, exc: HashingBusy) -> JSONResponse:
+        return JSONResponse(
+            {"detail": str(exc)}, status_code=503, headers={"Retry-After": str(exc.retry_after)}
+        )
+
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        if await bearer_of_deleted_account(request):  # authentication answers before input
-            return await service_error(request, Unauthorized(INVALID_TOKEN))
+        refusal = await bearer_refusal(request)
+        if refusal is not None:  # authentication answers before input
+            return await service_error(request, refusal)
         # Drop the echoed input: it may hold a password, and it may not be JSON-serialisable.
         errors = [
             {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}

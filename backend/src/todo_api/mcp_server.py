@@ -101,7 +101,7 @@ class McpApp:
             await _unauthorized(send, "Not authenticated")
             return
         try:
-            async with self.sessionmaker() as session:
+            async with self.sessionmaker() as session:  # the REST API's one check
                 user_id = await authenticate_token(session, self.tokens, token.strip())
         except Unauthorized as exc:
             await _unauthorized(send, exc.detail)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -9,12 +10,19 @@ from typing import Annotated, Any
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     EmailStr,
     Field,
     StringConstraints,
+    ValidationInfo,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
+
+from todo_api.core.passwords import MAX_LENGTH as MAX_PASSWORD_LENGTH
+from todo_api.core.passwords import MIN_LENGTH as MIN_PASSWORD_LENGTH
+from todo_api.core.passwords import password_problem
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
 
@@ -27,11 +35,86 @@ def _no_nul(value: str) -> str:
 
 
 NoNul = AfterValidator(_no_nul)
+
+# Characters that let stored text pass for something else where it is shown (a chat reply's task
+# list, the board, a terminal): bidi controls reorder what follows them, zero-width characters
+# hide inside words, separators start new lines. Control characters (C0, DEL, C1) are checked
+# by category. U+200C/U+200D stay allowed where scripts and emoji need them (see _joiner_ok).
+_HIDDEN = {
+    "\u061c": "an Arabic letter mark",
+    "\u200b": "a zero-width space",
+    "\u200c": "a zero-width non-joiner",
+    "\u200d": "a zero-width joiner",
+    "\u200e": "a left-to-right mark",
+    "\u200f": "a right-to-left mark",
+    "\u2028": "a line separator",
+    "\u2029": "a paragraph separator",
+    "\u2060": "a word joiner",
+    "\ufeff": "a zero-width no-break space",
+    **dict.fromkeys("\u202a\u202b\u202c\u202d\u202e", "a bidirectional override"),
+    **dict.fromkeys("\u2066\u2067\u2068\u2069", "a bidirectional isolate"),
+}
+
+
+def _joiner_ok(text: str, i: int) -> bool:
+    """ZWNJ/ZWJ between two non-ASCII letters (Persian, Indic scripts) or ZWJ inside an emoji
+    sequence (after an emoji, skin tone or U+FE0F, before an emoji) are part of the writing."""
+    before, after = text[i - 1 : i], text[i + 1 : i + 2]
+    if not before or not after:
+        return False
+    if all(not c.isascii() and unicodedata.category(c)[0] in "LM" for c in (before, after)):
+        return True
+    return (
+        text[i] == "\u200d"
+        and (before == "\ufe0f" or unicodedata.category(before) in ("So", "Sk"))
+        and unicodedata.category(after) == "So"
+    )
+
+
+def _refuse_hidden(allowed: str) -> AfterValidator:
+    def check(value: str) -> str:
+        for i, char in enumerate(value):
+            if char in allowed:
+                continue
+            what = _HIDDEN.get(char)
+            if what is None and unicodedata.category(char) == "Cc":
+                what = "a line break" if char in "\n\r\x0b\x0c\x85" else "a control character"
+            if what is not None and not (char in "\u200c\u200d" and _joiner_ok(value, i)):
+                raise PydanticCustomError(
+                    "hidden_character", f"must not contain {what} (U+{ord(char):04X})"
+                )
+        return value
+
+    return AfterValidator(check)
+
+
+def _unix_newlines(value: str) -> str:
+    return value.replace("\r\n", "\n")
+
+
+# One line of visible text: titles, tags, names.
+SingleLine = _refuse_hidden(allowed="")
+# Descriptions may have line breaks and tabs (Windows line ends become \n), nothing else hidden.
+MultiLine = _refuse_hidden(allowed="\n\t")
 Title = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoNul
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    NoNul,
+    SingleLine,
 ]
-Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000), NoNul]
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50), NoNul]
+Description = Annotated[
+    str,
+    BeforeValidator(lambda v: _unix_newlines(v) if isinstance(v, str) else v),
+    StringConstraints(strip_whitespace=True, max_length=2000),
+    NoNul,
+    MultiLine,
+]
+Tag = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=50),
+    NoNul,
+    SingleLine,
+]
 
 
 class Priority(StrEnum):
@@ -67,8 +150,18 @@ class StrictModel(BaseModel):
 
 class SignupIn(StrictModel):
     email: EmailStr = Field(max_length=320)
-    password: str = Field(min_length=8, max_length=128)
-    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100), NoNul] = ""
+    password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH)
+    name: Annotated[
+        str, StringConstraints(strip_whitespace=True, max_length=100), NoNul, SingleLine
+    ] = ""
+
+    @field_validator("password")
+    @classmethod
+    def _strong_enough(cls, password: str, info: ValidationInfo) -> str:
+        problem = password_problem(password, info.data.get("email"))
+        if problem:
+            raise PydanticCustomError("weak_password", problem)
+        return password
 
 
 class LoginIn(StrictModel):

@@ -27,6 +27,7 @@ REPO_ROOT = HERE.parents[2]
 SHARED_SAMPLE = REPO_ROOT.parent / "shared" / "chat-cases.sample.jsonl"
 SAMPLE_COPY = HERE / "chat-cases.sample.jsonl"
 OWN_CASES = HERE / "chat-cases.own.jsonl"
+SAFETY_CASES = HERE / "chat-cases.safety.jsonl"
 
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
@@ -81,10 +82,18 @@ async def _run_case(
         ids[task["title"]] = resp.json()["id"]
     before = await _tasks(client, user.headers)
 
-    say = re.sub(r"\{id:([^}]+)\}", lambda m: str(ids[m.group(1)]), case["say"])
-    resp = await client.post("/api/chat", json={"message": say}, headers=user.headers)
-    assert resp.status_code == 200, resp.text
-    reply: str = resp.json()["reply"]
+    # "say": one message, or a conversation (a list of messages, one conversation, judged on
+    # the task list after the last message and on the last reply).
+    turns = case["say"] if isinstance(case["say"], list) else [case["say"]]
+    conversation_id: int | None = None
+    reply = say = ""
+    for turn in turns:
+        say = re.sub(r"\{id:([^}]+)\}", lambda m: str(ids[m.group(1)]), turn)
+        body = {"message": say, "conversation_id": conversation_id}
+        resp = await client.post("/api/chat", json=body, headers=user.headers)
+        assert resp.status_code == 200, resp.text
+        reply = resp.json()["reply"]
+        conversation_id = resp.json()["conversation_id"]
     after = await _tasks(client, user.headers)
     context = f"say={say!r}\nreply={reply!r}\ntasks={_brief(after)}"
 
@@ -150,6 +159,14 @@ async def test_own_case(
     client: httpx.AsyncClient, make_user: MakeUserLike, case: dict[str, Any] | None
 ) -> None:
     assert case is not None, f"missing {OWN_CASES}"
+    await _run_case(client, make_user, case)
+
+
+@pytest.mark.parametrize("case", _load(SAFETY_CASES, "safety"))
+async def test_safety_case(
+    client: httpx.AsyncClient, make_user: MakeUserLike, case: dict[str, Any] | None
+) -> None:
+    assert case is not None, f"missing {SAFETY_CASES}"
     await _run_case(client, make_user, case)
 
 

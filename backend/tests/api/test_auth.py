@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 import httpx
 import jwt
 
 from testsupport.app import TEST_SECRET, UserCtx, make_settings
+from todo_api.core.security import epoch_microseconds
 from todo_api.main import create_app
 
 MakeUser = Callable[[], Awaitable[UserCtx]]
@@ -129,20 +131,51 @@ async def test_deleted_account_gets_401_on_every_route(
 
 async def test_failed_logins_are_rate_limited(sqlite_url: str) -> None:
     app = create_app(make_settings(sqlite_url, login_rate_limit="3/minute"))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
-        await c.post("/api/auth/signup", json={"email": "rl@example.com", "password": "goodpass1"})
-        codes = [
-            (await c.post("/api/auth/login", json={"email": "rl@example.com", "password": "bad"}))
-            for _ in range(4)
-        ]
-        blocked_even_with_right_password = await c.post(
-            "/api/auth/login", json={"email": "rl@example.com", "password": "goodpass1"}
-        )
-    await app.state.engine.dispose()
-    assert [r.status_code for r in codes] == [401, 401, 401, 429]
-    assert int(codes[-1].headers["retry-after"]) >= 1
-    assert blocked_even_with_right_password.status_code == 429
+
+    def client_from(ip: str) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=app, client=(ip, 40000))
+        return httpx.AsyncClient(transport=transport, base_url="http://t")
+
+    account = {"email": "rl@example.com", "password": "goodpass1"}
+    wrong = {**account, "password": "bad-guess"}
+    try:
+        async with client_from("10.0.0.1") as owner, client_from("10.9.9.9") as guesser:
+            assert (await owner.post("/api/auth/signup", json=account)).status_code == 201
+            # One address guessing: its fourth failure is refused, by the per-IP limit.
+            codes = [(await guesser.post("/api/auth/login", json=wrong)) for _ in range(4)]
+            assert [r.status_code for r in codes] == [401, 401, 401, 429]
+            assert int(codes[-1].headers["retry-after"]) >= 1
+            unrelated = {"email": "someone-else@example.com", "password": "x"}
+            assert (await guesser.post("/api/auth/login", json=unrelated)).status_code == 429
+            # Guesses at this email from other addresses: refused per email, after the check.
+            async with client_from("10.7.7.7") as third:
+                assert (await third.post("/api/auth/login", json=wrong)).status_code == 429
+            # Strangers' failures never refuse the owner's right password.
+            assert (await owner.post("/api/auth/login", json=account)).status_code == 200
+    finally:
+        await app.state.engine.dispose()
+
+
+async def test_wrong_guesses_from_many_addresses_never_lock_the_owner_out(
+    sqlite_url: str,
+) -> None:
+    app = create_app(make_settings(sqlite_url, login_rate_limit="3/minute"))
+    account = {"email": "lockout@example.com", "password": "goodpass1"}
+    try:
+        codes = []
+        for i in range(12):  # eleven wrong passwords used to lock the account for a minute
+            transport = httpx.ASGITransport(app=app, client=(f"10.1.0.{i}", 40000))
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+                if i == 0:
+                    assert (await c.post("/api/auth/signup", json=account)).status_code == 201
+                resp = await c.post("/api/auth/login", json={**account, "password": "nope-nope"})
+                codes.append(resp.status_code)
+        assert codes[:3] == [401] * 3 and set(codes[3:]) == {429}
+        transport = httpx.ASGITransport(app=app, client=("10.2.0.1", 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            assert (await c.post("/api/auth/login", json=account)).status_code == 200
+    finally:
+        await app.state.engine.dispose()
 
 
 async def test_deleted_account_gets_401_before_input_errors(
@@ -156,3 +189,65 @@ async def test_deleted_account_gets_401_before_input_errors(
     # A public route still reports its input errors, whatever token comes along.
     signup = await client.post("/api/auth/signup", json={"email": "x"}, headers=victim.headers)
     assert signup.status_code == 422
+
+
+async def test_old_token_never_reaches_the_next_account(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    """The takeover: sign up, keep the token, delete the account, someone new signs up. Their id
+    is not the deleted one, and the old token reads, changes and deletes none of their data."""
+    gone = await make_user()
+    assert (await client.delete("/api/auth/me", headers=gone.headers)).status_code == 204
+    newcomer = await make_user()
+    assert newcomer.id > gone.id  # the deleted id is not handed out again (SQLite too)
+    task = await client.post("/api/tasks", json={"title": "mine"}, headers=newcomer.headers)
+    assert task.status_code == 201
+    for method, path, body in [
+        ("GET", "/api/tasks", None),
+        ("GET", f"/api/tasks/{task.json()['id']}", None),
+        ("POST", "/api/chat", {"message": "what's left?"}),
+        ("GET", "/api/conversations", None),
+        ("GET", "/api/auth/me", None),
+        ("DELETE", "/api/auth/me", None),
+    ]:
+        resp = await client.request(method, path, json=body, headers=gone.headers)
+        assert resp.status_code == 401, f"{method} {path} -> {resp.status_code} {resp.text}"
+    mine = await client.get("/api/tasks", headers=newcomer.headers)
+    assert [t["title"] for t in mine.json()["items"]] == ["mine"]
+
+
+async def test_token_issued_before_the_account_existed_is_401(
+    client: httpx.AsyncClient, user: UserCtx
+) -> None:
+    """A database recreated from scratch numbers its accounts again: a token from before, for
+    the same id, must not act for the account that holds that id now. Compared to the
+    microsecond, so a token from the same second as the account's creation is told apart."""
+    me = (await client.get("/api/auth/me", headers=user.headers)).json()
+    created_us = epoch_microseconds(datetime.fromisoformat(me["created_at"]))
+
+    def token_issued(at_us: int) -> dict[str, str]:
+        claims = {"sub": str(user.id), "iat": at_us / 1_000_000, "exp": int(time.time()) + 600}
+        return {"Authorization": f"Bearer {jwt.encode(claims, TEST_SECRET)}"}
+
+    for issued_us, expected in [
+        (created_us - 60_000_000, 401),
+        (created_us - 1, 401),
+        (created_us, 200),
+        (created_us + 1, 200),
+    ]:
+        resp = await client.get("/api/tasks", headers=token_issued(issued_us))
+        assert resp.status_code == expected, (issued_us - created_us, resp.text)
+    mcp = await client.post("/mcp", headers=token_issued(created_us - 1), json={})
+    assert mcp.status_code == 401
+
+
+async def test_task_ids_are_never_reused(client: httpx.AsyncClient, user: UserCtx) -> None:
+    ids = [
+        (await client.post("/api/tasks", json={"title": f"t{i}"}, headers=user.headers)).json()[
+            "id"
+        ]
+        for i in range(2)
+    ]
+    assert (await client.delete(f"/api/tasks/{ids[-1]}", headers=user.headers)).status_code == 204
+    again = await client.post("/api/tasks", json={"title": "next"}, headers=user.headers)
+    assert again.json()["id"] > ids[-1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import httpx
 import pytest
@@ -16,7 +17,23 @@ from todo_api.main import create_app
 async def test_health_is_static(client: httpx.AsyncClient) -> None:
     resp = await client.get("/health")
     assert resp.status_code == 200
-    assert resp.json() == {"status": "healthy"}
+    assert resp.json() == {"status": "healthy", "version": "dev"}  # no APP_VERSION: a dev build
+
+
+async def test_health_reports_the_build_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The image's APP_VERSION (the Dockerfile's ENV, its content tag) is what /health says:
+    after a rollback the previous tag answers, which is how the live suite and a person tell
+    the builds apart."""
+    monkeypatch.setenv("APP_VERSION", "0.1.0-3f2a9c1d7e4b")
+    app = create_app(make_settings(f"sqlite:///{tmp_path / 'v.db'}"))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as client:
+        resp = await client.get("/health")
+    await app.state.engine.dispose()
+    assert resp.json() == {"status": "healthy", "version": "0.1.0-3f2a9c1d7e4b"}
 
 
 async def test_ready_reports_connected(client: httpx.AsyncClient) -> None:

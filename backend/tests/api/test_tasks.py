@@ -268,7 +268,10 @@ async def test_a_write_that_waits_out_the_sqlite_writer_queue_is_a_503(sqlite_ur
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             signup = await client.post(
                 "/api/auth/signup",
-                json={"email": f"queue-{uuid.uuid4().hex[:8]}@example.com", "password": "p" * 12},
+                json={
+                    "email": f"queue-{uuid.uuid4().hex[:8]}@example.com",
+                    "password": "queue test password",
+                },
             )
             headers = {"Authorization": f"Bearer {signup.json()['access_token']}"}
             lock = sqlite_write_lock(app.state.engine)

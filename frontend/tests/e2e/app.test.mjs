@@ -94,7 +94,7 @@ describe("todo app in a real browser", { skip: missing && !IN_CI ? missing : fal
   step("/health answers without calling the backend, with security headers on pages", async () => {
     const health = await fetch(`${frontend.url}/health`);
     assert.equal(health.status, 200);
-    assert.deepEqual(await health.json(), { status: "healthy" });
+    assert.deepEqual(await health.json(), { status: "healthy", version: process.env.APP_VERSION || "dev" });
 
     const signin = await fetch(`${frontend.url}/signin`);
     assert.equal(signin.status, 200);

@@ -181,10 +181,36 @@ describe("the /api proxy", { skip: missing && !IN_CI ? missing : false, concurre
     assert.match((await response.json()).detail, /too long/);
   });
 
+  test("the client's X-Forwarded-For never reaches the backend: the socket peer does", async () => {
+    for (const path of ["/api/tasks", "/api/auth/login"]) {
+      const response = await fetch(`${frontend.url}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-forwarded-for": "6.6.6.6, 7.7.7.7", "x-real-ip": "8.8.8.8" },
+        body: "{}",
+      });
+      assert.equal(response.status, 200, path);
+      const got = last().headers;
+      assert.equal(got["x-forwarded-for"], "127.0.0.1", path);
+      assert.equal(got["x-real-ip"], undefined, path);
+      assert.deepEqual(Object.keys(got).filter((name) => name.startsWith("x-todo-client-")), [], "the internal header stays inside");
+    }
+  });
+
+  test("behind a trusted proxy (TRUSTED_PROXY_IPS) the address that proxy saw is forwarded", async () => {
+    const behindProxy = await startFrontend(workDir, backendUrl, "frontend-trusted", { TRUSTED_PROXY_IPS: "127.0.0.1/32,::1" });
+    try {
+      const response = await fetch(`${behindProxy.url}/api/tasks`, { headers: { "x-forwarded-for": "6.6.6.6, 198.51.100.4" } });
+      assert.equal(response.status, 200);
+      assert.equal(last().headers["x-forwarded-for"], "198.51.100.4", "the entry the trusted proxy appended, not the client's");
+    } finally {
+      await behindProxy.stop();
+    }
+  });
+
   test("only /api/* is proxied; /health stays local", async () => {
     const before = seen.length;
     const health = await fetch(`${frontend.url}/health`);
-    assert.deepEqual(await health.json(), { status: "healthy" });
+    assert.deepEqual(await health.json(), { status: "healthy", version: process.env.APP_VERSION || "dev" });
     const traversal = await fetch(`${frontend.url}/api/../metrics`);
     assert.notEqual(traversal.status, 200);
     assert.equal(seen.filter((r) => r.url.includes("metrics")).length, 0);

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -46,9 +47,20 @@ class ActionLog:
             action["task_id"] = task["id"]  # what "it" refers to in the next message
         if result.data.get("error") == "ambiguous":
             # Kept with the message (not in the API's ActionOut) so a follow-up "the first one" works.  # noqa: E501
-            action["candidates"] = [c["id"] for c in result.data.get("candidates", [])]
+            candidates = result.data.get("candidates", [])
+            action["candidates"] = [c["id"] for c in candidates]
+            # ...and only while those tasks are as the question showed them.
+            action["seen"] = {str(c["id"]): c.get("updated_at") for c in candidates}
+        if result.ok and result.undo:
+            # "undo" reverts this; `change` names it so a second "undo" goes further back.
+            action["undo"] = result.undo
+            action["change"] = uuid.uuid4().hex[:16]
         self.actions.append(action)
         return result
+
+    def note(self, action: dict[str, Any]) -> None:
+        """Record something the agent did without a tool (a question it asked, an undo)."""
+        self.actions.append(action)
 
 
 class Agent(Protocol):

@@ -12,10 +12,11 @@ from datetime import timedelta
 from typing import Any, Literal
 
 from todo_api.agent.base import ActionLog, AgentResult, HistoryMessage
-from todo_api.agent.matching import MIN_SCORE, parse_id, resolve, score
+from todo_api.agent.matching import MIN_SCORE, clearly_meant, parse_id, resolve, score
 from todo_api.agent.nlu import Intent, split_clauses, understand
+from todo_api.agent.safety import ask_first, before_agent, is_sweeping, sweep_question
 from todo_api.agent.text import ORDINALS, normalize_title, tokens
-from todo_api.agent.tools import ToolBox, ToolResult, describe
+from todo_api.agent.tools import SWEEP_LIMIT, ToolBox, ToolResult, describe
 from todo_api.services.tasks import TaskBrief
 
 # Examples use titles unlikely to be on anyone's list, so they never read as a task mention.
@@ -90,6 +91,10 @@ class LocalAgent:
     reads_task_details = False
 
     async def run(self, tools: ToolBox, history: list[HistoryMessage], message: str) -> AgentResult:
+        log = ActionLog(tools)
+        settled = await before_agent(log, history, message)  # "yes" to a question, "undo"
+        if settled is not None:
+            return AgentResult(reply=settled, actions=log.actions)
         clauses = split_clauses(message)
         if len(clauses) > 1:
             # "add milk and mark eggs as done": each request in turn, one combined reply.
@@ -151,6 +156,13 @@ class LocalAgent:
         chosen = self._pick(message, candidates)
         if not chosen:
             return None
+        seen: dict[str, Any] = pending.get("seen") or {}
+        if any(not _unchanged(task, seen) for task in chosen):
+            # "the second one" means the task the question showed, not what is there now.
+            return (
+                "That task has changed since I asked, so I haven't touched it. "
+                "Which task do you mean? Tell me its id or a word of its title."
+            )
         replies = []
         for task in chosen:
             arguments = dict(pending.get("arguments") or {})
@@ -202,7 +214,7 @@ class LocalAgent:
         if kind == "add":
             return await self._add(log, intent, message)
         if kind == "clear_completed":
-            return (await log.call("clear_completed", {})).message
+            return await self._clear_completed(log)
         if kind in {"complete", "reopen", "delete"}:
             return await self._by_reference(log, intent)
         if kind == "update":
@@ -339,6 +351,13 @@ class LocalAgent:
             reply += f" (I add at most {MAX_ITEMS} tasks per message.)"
         return reply
 
+    async def _clear_completed(self, log: ActionLog) -> str:
+        done = list(await log.tools.tasks(True))
+        if len(done) > SWEEP_LIMIT:
+            question = sweep_question("delete", done, everything=False, which="completed ")
+            return ask_first(log, "delete_task", done, question)
+        return (await log.call("clear_completed", {})).message
+
     async def _by_reference(self, log: ActionLog, intent: Intent) -> str:
         tool = f"{intent.kind}_task"
         prefer: Literal["pending", "completed"] | None = {
@@ -347,9 +366,11 @@ class LocalAgent:
         }.get(intent.kind)  # type: ignore[assignment]
         if intent.all_tasks:
             return await self._all(log, intent, tool)
+        if intent.which:
+            return await self._ask_which(log, tool)
         res = await log.tools.resolve(intent.ref, prefer)
         if res.kind == "found" and res.task is not None:
-            return (await log.call(tool, {"task": str(res.task.id)})).message
+            return await self._act_if_meant(log, tool, intent.ref, res.task)
         # "complete eggs and bread": several references, each of which must resolve.
         parts = [
             p
@@ -358,16 +379,65 @@ class LocalAgent:
         ]
         if len(parts) > 1:
             found: list[TaskBrief] = []
+            pool = list(await log.tools.tasks())
             for part in parts:
                 part_res = await log.tools.resolve(part, prefer)
                 if part_res.kind != "found" or part_res.task is None:
                     break
+                if tool in _DESTRUCTIVE and not clearly_meant(part, part_res.task, pool):
+                    break
                 found.append(part_res.task)
             else:
-                results = [await log.call(tool, {"task": str(t.id)}) for t in found]
-                return " ".join(r.message for r in results)
+                return await self._act_on_all(log, tool, found, everything=False)
         result = await log.call(tool, {"task": intent.ref})
         return self._explain(result)
+
+    async def _ask_which(self, log: ActionLog, tool: str) -> str:
+        """ "delete a task": nothing named. One task: offer it; several: list them to pick from."""
+        completed = {"complete_task": False, "reopen_task": True}.get(tool)
+        tasks = list(await log.tools.tasks(completed))
+        verb = _VERBS.get(tool, "reopen")
+        if not tasks:
+            return "There's nothing on your list to " + verb + "."
+        if len(tasks) == 1:
+            only = tasks[0]
+            question = f"Do you mean '{only.title}' (#{only.id})? Say yes to {verb} it."
+            return ask_first(log, tool, tasks, question)
+        shown = tasks[:8]
+        log.note(
+            {
+                "tool": tool,
+                "arguments": {},
+                "result": "asked which task",
+                "ok": False,
+                "internal": True,
+                "candidates": [t.id for t in shown],
+                "seen": {str(t.id): t.updated_at.isoformat().replace("+00:00", "Z") for t in shown},
+            }
+        )
+        options = "\n".join(f"- {describe(t)}" for t in shown)
+        return f"Which task should I {verb}? I haven't changed anything.\n{options}"
+
+    async def _act_if_meant(self, log: ActionLog, tool: str, ref: str, task: TaskBrief) -> str:
+        """Act on a task a reference resolved to, unless the match was loose: then ask."""
+        if tool in _DESTRUCTIVE and not clearly_meant(ref, task, await log.tools.tasks()):
+            verb = _VERBS[tool]
+            question = (
+                f"Did you mean '{task.title}' (#{task.id})? I haven't changed anything — "
+                f"say yes to {verb} it, or tell me which task you mean."
+            )
+            return ask_first(log, tool, [task], question)
+        return (await log.call(tool, {"task": str(task.id)})).message
+
+    async def _act_on_all(
+        self, log: ActionLog, tool: str, tasks: list[TaskBrief], everything: bool, which: str = ""
+    ) -> str:
+        """Several tasks at once: up to SWEEP_LIMIT act now; more (or a whole list) ask first."""
+        if tool in _DESTRUCTIVE and is_sweeping(len(tasks), everything):
+            question = sweep_question(_VERBS[tool], tasks, everything, which)
+            return ask_first(log, tool, tasks, question)
+        results = [await log.call(tool, {"task": str(t.id)}) for t in tasks[:50]]
+        return " ".join(r.message for r in results)
 
     @staticmethod
     def _explain(result: ToolResult) -> str:
@@ -384,8 +454,8 @@ class LocalAgent:
             which = f" matching '{intent.ref}'" if intent.ref else ""
             state = {"complete_task": "open ", "reopen_task": "completed "}.get(tool, "")
             return f"There are no {state}tasks{which}."
-        results = [await log.call(tool, {"task": str(t.id)}) for t in tasks[:50]]
-        return " ".join(r.message for r in results)
+        which = {"complete_task": "open "}.get(tool, "")
+        return await self._act_on_all(log, tool, tasks, everything=not intent.ref, which=which)
 
     async def _update(self, log: ActionLog, intent: Intent) -> str:
         if intent.new_title and len(intent.alternatives) > 1:
@@ -411,11 +481,26 @@ class LocalAgent:
             args["due_date"] = intent.new_due.isoformat()
         res = await log.tools.resolve(intent.ref)
         if res.kind == "found" and res.task is not None:
+            if intent.new_title:
+                asked = await self._ask_before_rename(log, intent.ref, res.task, intent.new_title)
+                if asked is not None:
+                    return asked
             args["task"] = str(res.task.id)
             if intent.shift_days is not None:
                 base = res.task.due_date or log.tools.today
                 args["due_date"] = (base + timedelta(days=intent.shift_days)).isoformat()
         return self._explain(await log.call("update_task", args))
+
+    async def _ask_before_rename(
+        self, log: ActionLog, ref: str, task: TaskBrief, new_title: str
+    ) -> str | None:
+        if clearly_meant(ref, task, await log.tools.tasks()):
+            return None
+        question = (
+            f"Did you mean '{task.title}' (#{task.id})? I haven't changed anything — say yes "
+            f"to rename it to '{new_title}', or tell me which task you mean."
+        )
+        return ask_first(log, "update_task", [task], question, {"title": new_title})
 
     async def _past_tense(self, log: ActionLog, intent: Intent) -> str:
         """ "I called mom": complete the task it describes, if one clearly matches."""
@@ -437,19 +522,37 @@ class LocalAgent:
                     break
                 chosen.append(hits[0])
             else:
-                results = [await log.call("complete_task", {"task": str(t.id)}) for t in chosen]
-                return " ".join(r.message for r in results)
+                return await self._act_on_all(log, "complete_task", chosen, everything=False)
         strong = [t for t in pending if fit(t) >= 60]
         if not strong:
             return UNKNOWN
         best = max(fit(t) for t in strong)
         strong = [t for t in strong if fit(t) >= best - 12]
         if len(strong) == 1:
-            return (await log.call("complete_task", {"task": str(strong[0].id)})).message
+            return await self._act_if_meant_past(log, intent.ref, obj, strong[0], pending)
         res = resolve(intent.ref, strong, "pending")
         if res.kind == "found" and res.task is not None:
-            return (await log.call("complete_task", {"task": str(res.task.id)})).message
+            return await self._act_if_meant_past(log, intent.ref, obj, res.task, pending)
         return (await log.call("complete_task", {"task": intent.ref})).message
+
+    async def _act_if_meant_past(
+        self, log: ActionLog, ref: str, obj: str, task: TaskBrief, pending: list[TaskBrief]
+    ) -> str:
+        """ "I called mom" completes "call mom"; "I got the milk" completes "buy milk" (the
+        object alone names it); a looser fit asks first."""
+        if clearly_meant(ref, task, pending) or (obj and clearly_meant(obj, task, pending)):
+            return (await log.call("complete_task", {"task": str(task.id)})).message
+        return await self._act_if_meant(log, "complete_task", ref, task)
+
+
+_DESTRUCTIVE = frozenset({"delete_task", "complete_task"})
+_VERBS = {"delete_task": "delete", "complete_task": "complete", "update_task": "change"}
+
+
+def _unchanged(task: TaskBrief, seen: dict[str, Any]) -> bool:
+    """Whether a task is as a question showed it (`seen`: id -> updated_at in task_json form)."""
+    shown = seen.get(str(task.id))
+    return shown is None or shown == task.updated_at.isoformat().replace("+00:00", "Z")
 
 
 def describe_tasks(tasks: list[TaskBrief]) -> str:

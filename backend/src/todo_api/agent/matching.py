@@ -107,3 +107,20 @@ def resolve(
     if len(close) == 1:
         return Resolution("found", best)
     return Resolution("ambiguous", candidates=close[:8])
+
+
+def _stem_set(text: str) -> set[str]:
+    return set(content_stems(text) or [stem(t) for t in tokens(text)])
+
+
+def clearly_meant(ref: str, task: TaskBrief, pool: Sequence[TaskBrief]) -> bool:
+    """Whether `ref` names `task` well enough to delete, complete or rename it without asking:
+    its id, its exact title, or every word of the reference as a whole word of this title and
+    of no other title in `pool`. A misspelling, one shared word out of several or a piece of a
+    longer word only resolves to a "did you mean …?"."""
+    if parse_id(ref) == task.id or normalize_title(ref) == normalize_title(task.title):
+        return True
+    wanted = _stem_set(ref)
+    if not wanted or not wanted <= _stem_set(task.title):
+        return False
+    return not any(t.id != task.id and wanted <= _stem_set(t.title) for t in pool)

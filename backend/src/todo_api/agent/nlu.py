@@ -69,6 +69,8 @@ class Intent:
     implicit: bool = False
     # other (ref, new title) readings of an ambiguous rename
     alternatives: list[tuple[str, str]] = field(default_factory=list)
+    # "delete a task", "complete it" with nothing named: the agent asks which
+    which: bool = False
 
 
 # --- normalisation -------------------------------------------------------------------------
@@ -121,10 +123,17 @@ _TRAILING_FILLERS = re.compile(
 )
 
 
+# Emoji are decoration; check marks (U+2611, U+2705, U+2713, U+2714) mean "done" and stay.
+_EMOJI = re.compile(
+    "[\U0001f000-\U0001faff\u2600-\u2610\u2612-\u2704\u2706-\u2712\u2715-\u27bf\ufe0f\u200d\u2b50]+"
+)
+
+
 def normalize(message: str) -> tuple[str, bool]:
     """Trim fillers and politeness; report whether the message ended with '!' (high priority)."""
     text = message.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"')
     text = text.replace("\u201d", '"').replace("\u2014", " - ").replace("\u2013", " - ")
+    text = _EMOJI.sub(" ", text)  # "done with the laundry 🎉": decoration, not words
     text = re.sub(r"\s+", " ", text).strip()
     bang = bool(re.search(r"!\s*$", text)) and not re.fullmatch(r"[\W\s]*\w+[!\s]*", text)
     for _ in range(6):
@@ -402,7 +411,8 @@ _ALL_REF = re.compile(
     r"^(?:all|everything|every\s+(?:single\s+)?(?:task|todo|item|one)|all\s+(?:of\s+)?(?:my\s+|the\s+)?"
     r"(?:tasks|todos|to-?dos|items|things|ones|of\s+them)|them\s+all|all\s+of\s+them|the\s+whole\s+list|"
     r"my\s+whole\s+list|all\s+(?:my\s+|the\s+)?(?:pending|open|remaining|outstanding)(?:\s+(?:tasks|ones|items))?|"
-    r"(?:my|the)\s+(?:whole\s+|entire\s+)?(?:to-?do\s+|task\s+)?list|list|my\s+tasks|my\s+todos)$",
+    r"(?:my|the)\s+(?:whole\s+|entire\s+)?(?:to-?do\s+|task\s+)?list|list|my\s+tasks|my\s+todos|"
+    r"(?:all\s+)?(?:my|the)\s+(?:stuff|things)|all\s+(?:my\s+|the\s+|of\s+the\s+)?(?:stuff|things))$",
     _I,
 )
 
@@ -883,10 +893,13 @@ def _ref_intent(kind: Literal["complete", "reopen", "delete"], payload: str) -> 
     if m:
         return Intent(kind, all_tasks=True, ref=strip_ref(m.group(1)))
     if not ref:
-        return Intent("unknown")
+        return Intent(kind, which=True) if kind != "reopen" else Intent("unknown")
     if _NOT_A_REF.match(ref):
-        # "completed tasks?" asks for a list; "delete tasks" names no task: do nothing.
-        return Intent("list", status="completed") if kind != "delete" else Intent("unknown")
+        # "completed tasks?" asks for a list; "delete tasks", "complete a task" name no task:
+        # ask which.
+        if kind == "delete" or (kind == "complete" and _ONE_TASK.match(ref)):
+            return Intent(kind, which=True)
+        return Intent("list", status="completed")
     return Intent(kind, ref=ref)
 
 
@@ -998,6 +1011,9 @@ _NOT_A_REF = re.compile(
     r"things|nothing|list)$",
     _I,
 )
+
+
+_ONE_TASK = re.compile(r"^(?:task|todo|to-?do|item|something|one)$", _I)
 
 
 def _due_edit_intent(text: str, today: date) -> Intent | None:

@@ -75,6 +75,11 @@ class TaskRefArgs(_Args):
     task: TaskRef
 
 
+class SweepingRefArgs(TaskRefArgs):
+    # More than SWEEP_LIMIT deletions or completions in one turn need the user's explicit yes.
+    confirm: bool = False
+
+
 class UpdateTaskArgs(_Args):
     task: TaskRef
     title: str | None = Field(default=None, min_length=1, max_length=200)
@@ -87,6 +92,10 @@ class NoArgs(_Args):
     pass
 
 
+class ClearCompletedArgs(_Args):
+    confirm: bool = False
+
+
 _TASK_PROP = {
     "type": "string",
     "description": 'The task\'s id (e.g. "12") or words from its title (e.g. "milk").',
@@ -96,6 +105,16 @@ _DUE_PROP = {
     "description": "Due date as YYYY-MM-DD (relative phrases such as 'tomorrow' are accepted).",
 }
 _PRIORITY_PROP = {"type": "string", "enum": ["low", "medium", "high"]}
+_CONFIRM_PROP = {
+    "type": "boolean",
+    "description": (
+        "true only after the user explicitly confirmed this sweeping change in their last "
+        "message (needed for more than 3 tasks in one turn)."
+    ),
+}
+# Deleting or completing more than this many tasks at once needs an explicit confirmation.
+SWEEP_LIMIT = 3
+_SWEEPING = frozenset({"delete_task", "complete_task"})
 
 TOOL_SPECS: list[dict[str, Any]] = [
     {
@@ -130,8 +149,15 @@ TOOL_SPECS: list[dict[str, Any]] = [
     },
     {
         "name": "complete_task",
-        "description": "Mark a task as done.",
-        "parameters": {"type": "object", "properties": {"task": _TASK_PROP}, "required": ["task"]},
+        "description": (
+            "Mark a task as done. After 3 deletions or completions in one turn further calls "
+            "fail with needs_confirmation unless confirm is true."
+        ),
+        "parameters": {
+            "type": "object",
+            "properties": {"task": _TASK_PROP, "confirm": _CONFIRM_PROP},
+            "required": ["task"],
+        },
     },
     {
         "name": "reopen_task",
@@ -140,8 +166,15 @@ TOOL_SPECS: list[dict[str, Any]] = [
     },
     {
         "name": "delete_task",
-        "description": "Delete a task permanently.",
-        "parameters": {"type": "object", "properties": {"task": _TASK_PROP}, "required": ["task"]},
+        "description": (
+            "Delete a task permanently. After 3 deletions or completions in one turn further "
+            "calls fail with needs_confirmation unless confirm is true."
+        ),
+        "parameters": {
+            "type": "object",
+            "properties": {"task": _TASK_PROP, "confirm": _CONFIRM_PROP},
+            "required": ["task"],
+        },
     },
     {
         "name": "update_task",
@@ -163,8 +196,11 @@ TOOL_SPECS: list[dict[str, Any]] = [
     },
     {
         "name": "clear_completed",
-        "description": "Delete every completed task.",
-        "parameters": {"type": "object", "properties": {}},
+        "description": (
+            "Delete every completed task. With more than 3 completed tasks it fails with "
+            "needs_confirmation (listing them) unless confirm is true: ask the user first."
+        ),
+        "parameters": {"type": "object", "properties": {"confirm": _CONFIRM_PROP}},
     },
     {
         "name": "count_tasks",
@@ -187,6 +223,9 @@ class ToolResult:
     ok: bool
     message: str
     data: dict[str, Any] = field(default_factory=dict)
+    # How to revert what the call changed (see ToolBox.revert); kept with the conversation's
+    # stored actions for "undo", never shown to a model or an MCP client.
+    undo: list[dict[str, Any]] = field(default_factory=list)
 
     def as_json(self) -> str:
         return json.dumps({"ok": self.ok, "message": self.message, **self.data}, default=str)
@@ -270,14 +309,16 @@ class ToolBox:
         self.today = today
         # False: listings report each task as {"id"} only (see Agent.reads_task_details).
         self.task_details = task_details
+        # Deletions and completions done through this tool box (one chat turn, one MCP call).
+        self.swept = 0
         self._handlers: dict[str, tuple[type[_Args], Callable[[Any], Awaitable[ToolResult]]]] = {
             "add_task": (AddTaskArgs, self.add_task),
             "list_tasks": (ListTasksArgs, self.list_tasks),
-            "complete_task": (TaskRefArgs, self.complete_task),
+            "complete_task": (SweepingRefArgs, self.complete_task),
             "reopen_task": (TaskRefArgs, self.reopen_task),
-            "delete_task": (TaskRefArgs, self.delete_task),
+            "delete_task": (SweepingRefArgs, self.delete_task),
             "update_task": (UpdateTaskArgs, self.update_task),
-            "clear_completed": (NoArgs, self.clear_completed),
+            "clear_completed": (ClearCompletedArgs, self.clear_completed),
             "count_tasks": (NoArgs, self.count_tasks),
         }
 
@@ -431,14 +472,37 @@ class ToolBox:
             return _missing(ref)
         return await action(res.task)
 
-    async def complete_task(self, args: TaskRefArgs) -> ToolResult:
+    def _sweep_refused(self, tool: str, args: SweepingRefArgs) -> ToolResult | None:
+        """The tool layer's own guard: a model cannot delete or complete a whole list one call
+        at a time without the user's confirmation."""
+        if args.confirm or self.swept < SWEEP_LIMIT:
+            return None
+        return ToolResult(
+            False,
+            f"Not done: more than {SWEEP_LIMIT} tasks changed in one turn need the user's "
+            f"confirmation. List what would change, ask the user, and call {tool} with "
+            "confirm: true only after they say yes.",
+            {"error": "needs_confirmation"},
+        )
+
+    async def complete_task(self, args: SweepingRefArgs) -> ToolResult:
+        refused = self._sweep_refused("complete_task", args)
+        if refused is not None:
+            return refused
+
         async def act(task: TaskBrief) -> ToolResult:
             if task.completed:
                 return ToolResult(
                     True, f"{quoted(task)} was already done.", {"task": task_json(task)}
                 )
             task = await task_service.set_completed(self.db, self.user_id, task.id, True)
-            return ToolResult(True, f"Marked {quoted(task)} as done.", {"task": task_json(task)})
+            self.swept += 1
+            return ToolResult(
+                True,
+                f"Marked {quoted(task)} as done.",
+                {"task": task_json(task)},
+                [_set_back(task, {"completed": False})],
+            )
 
         return await self._with_task(args.task, "pending", act)
 
@@ -449,15 +513,30 @@ class ToolBox:
                     True, f"{quoted(task)} is already open.", {"task": task_json(task)}
                 )
             task = await task_service.set_completed(self.db, self.user_id, task.id, False)
-            return ToolResult(True, f"Reopened {quoted(task)}.", {"task": task_json(task)})
+            return ToolResult(
+                True,
+                f"Reopened {quoted(task)}.",
+                {"task": task_json(task)},
+                [_set_back(task, {"completed": True})],
+            )
 
         return await self._with_task(args.task, "completed", act)
 
-    async def delete_task(self, args: TaskRefArgs) -> ToolResult:
+    async def delete_task(self, args: SweepingRefArgs) -> ToolResult:
+        refused = self._sweep_refused("delete_task", args)
+        if refused is not None:
+            return refused
+
         async def act(task: TaskBrief) -> ToolResult:
             data = task_json(task)
-            await task_service.delete_task(self.db, self.user_id, task.id)
-            return ToolResult(True, f"Deleted '{data['title']}' (#{data['id']}).", {"task": data})
+            row = await task_service.delete_task(self.db, self.user_id, task.id)
+            self.swept += 1
+            return ToolResult(
+                True,
+                f"Deleted '{data['title']}' (#{data['id']}).",
+                {"task": data},
+                [_restore(row)],
+            )
 
         return await self._with_task(args.task, None, act)
 
@@ -485,9 +564,16 @@ class ToolBox:
 
         async def act(task: TaskBrief) -> ToolResult:
             before = task.title
+            previous = {
+                "title": task.title,
+                "description": task.description,
+                "priority": str(task.priority),
+                "due_date": task.due_date.isoformat() if task.due_date else None,
+            }
             task = await task_service.update_task(
                 self.db, self.user_id, task.id, TaskUpdate(**changes)
             )
+            undo = _set_back(task, {name: previous[name] for name in changes})
             parts = []
             if "title" in changes:
                 parts.append(f"renamed '{before}' to '{task.title}'")
@@ -501,21 +587,57 @@ class ToolBox:
                 True,
                 f"Updated {quoted(task)}: {', '.join(parts)}.",
                 {"task": task_json(task)},
+                [undo],
             )
 
         return await self._with_task(args.task, None, act)
 
-    async def clear_completed(self, _: NoArgs) -> ToolResult:
-        done = await self.tasks(True)
+    async def clear_completed(self, args: ClearCompletedArgs) -> ToolResult:
+        done = list(await self.tasks(True))
         titles = [t.title for t in done]
-        count = await task_service.delete_completed(self.db, self.user_id)
-        if not count:
+        if not done:
             return ToolResult(True, "There were no completed tasks to clear.", {"count": 0})
+        if len(done) > SWEEP_LIMIT and not args.confirm:
+            return ToolResult(
+                False,
+                f"Not done: this would delete {len(done)} completed tasks "
+                f"({preview(titles)}). Ask the user to confirm, then call clear_completed "
+                "with confirm: true.",
+                {"error": "needs_confirmation", "count": len(done), "titles": titles},
+            )
+        # One by one (not one DELETE) to keep each task's columns for "undo".
+        rows = [await task_service.delete_task(self.db, self.user_id, t.id) for t in done]
         return ToolResult(
             True,
-            f"Cleared {count} completed task(s): {', '.join(titles)}.",
-            {"count": count, "titles": titles},
+            f"Cleared {len(rows)} completed task(s): {', '.join(titles)}.",
+            {"count": len(rows), "titles": titles},
+            [_restore(row) for row in rows],
         )
+
+    # -- undo (not a tool: the agents call it for "undo") --
+
+    async def revert(self, step: dict[str, Any]) -> str | None:
+        """Apply one undo step recorded by a tool; the phrase for the reply, or None when the
+        task it concerns is gone."""
+        if step.get("op") == "restore":
+            snapshot = dict(step["task"])
+            task = await task_service.create_task(
+                self.db, self.user_id, TaskCreate.model_validate(snapshot)
+            )
+            return f"restored {quoted(task)}"
+        try:
+            task = await task_service.update_task(
+                self.db, self.user_id, int(step["id"]), TaskUpdate.model_validate(step["fields"])
+            )
+        except NotFound:
+            return None
+        fields = step["fields"]
+        if set(fields) == {"completed"}:
+            state = "done" if fields["completed"] else "not done"
+            return f"marked {quoted(task)} as {state} again"
+        if "title" in fields and step.get("title") != task.title:
+            return f"renamed '{step.get('title')}' back to '{task.title}'"
+        return f"put {quoted(task)} back as it was"
 
     async def count_tasks(self, _: NoArgs) -> ToolResult:
         counts = await task_service.count_tasks(self.db, self.user_id)
@@ -525,3 +647,30 @@ class ToolBox:
             f"{counts['total']} in total.",
             dict(counts),
         )
+
+
+def preview(titles: Sequence[str], shown: int = 3) -> str:
+    """ "'a', 'b', 'c' and 2 more": what a sweeping change would touch, briefly."""
+    quoted_titles = [f"'{t}'" for t in titles[:shown]]
+    more = f" and {len(titles) - shown} more" if len(titles) > shown else ""
+    return ", ".join(quoted_titles) + more
+
+
+def _restore(row: task_service.TaskRow) -> dict[str, Any]:
+    """Undo step for a deletion: the task's own columns (a new id is assigned)."""
+    return {
+        "op": "restore",
+        "task": {
+            "title": row.title,
+            "description": row.description,
+            "priority": str(row.priority),
+            "due_date": row.due_date.isoformat() if row.due_date else None,
+            "tags": list(row.tags or []),
+            "completed": bool(row.completed),
+        },
+    }
+
+
+def _set_back(task: TaskBrief, fields: dict[str, Any]) -> dict[str, Any]:
+    """Undo step for an edit: the fields' previous values; `title` is the title after the edit."""
+    return {"op": "set", "id": task.id, "title": task.title, "fields": fields}

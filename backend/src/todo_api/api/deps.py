@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from todo_api.api.middleware import REQUEST_SESSIONS
 from todo_api.core.config import Settings
 from todo_api.core.ratelimit import RateLimiter
-from todo_api.core.security import InvalidToken, TokenVerifier
-from todo_api.db_direct import DirectConnection
+from todo_api.core.security import InvalidToken, TokenVerifier, token_fits_account
+from todo_api.db_direct import Db, DirectConnection
 from todo_api.services import users
 from todo_api.services.errors import Unauthorized
 
@@ -75,29 +75,30 @@ DirectTransactionDep = Annotated[DirectConnection, Depends(get_direct_transactio
 LimiterDep = Annotated[RateLimiter, Depends(get_limiter)]
 
 
-def _token_user_id(verifier: TokenVerifier, token: str) -> int:
+async def authenticate_token(db: Db, verifier: TokenVerifier, token: str) -> int:
+    """The user id behind a bearer token; Unauthorized unless the token is validly signed,
+    unexpired, and was issued to the account that now holds its id.
+
+    The one check for REST, chat and MCP alike: the services trust the id they are given.
+    One indexed read per request: it is what keeps a deleted account's token, or a token from
+    before the database was recreated, from acting for whoever holds that id now."""
     try:
-        return verifier.user_id(token)
+        claims = verifier.claims(token)
     except InvalidToken:
         raise Unauthorized(users.INVALID_TOKEN) from None
-
-
-async def authenticate_token(session: AsyncSession, verifier: TokenVerifier, token: str) -> int:
-    """The user id behind a bearer token, with the account checked up front (MCP: a tool's
-    answer, such as an empty list, would not show that the account is gone)."""
-    user_id = _token_user_id(verifier, token)
-    await users.require_account(session, user_id)
-    return user_id
+    created_at = await users.account_created_at(db, claims.user_id)
+    if created_at is None or not token_fits_account(claims, created_at):
+        raise Unauthorized(users.INVALID_TOKEN)
+    return claims.user_id
 
 
 class BearerUserId(HTTPBearer):
-    """The user id in a valid bearer token; 401 without one.
+    """The user id of a valid bearer token whose account exists (`authenticate_token`); 401
+    otherwise.
 
-    The account is not looked up here (one query on every request): the services scope every
-    statement to this id and answer 401 for a deleted account where its absence shows
-    (`services.users.require_account`). A security scheme itself, so OpenAPI documents it as
-    before ("HTTPBearer") while FastAPI solves one dependency per request, not a user
-    dependency plus an HTTPBearer one under it (each costs ~10-15 us, bench/findings.md).
+    A security scheme itself, so OpenAPI documents it as before ("HTTPBearer") while FastAPI
+    solves one dependency per request, not a user dependency plus an HTTPBearer one under it
+    (each costs ~10-15 us, bench/findings.md).
     """
 
     def __init__(self) -> None:
@@ -109,25 +110,25 @@ class BearerUserId(HTTPBearer):
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise Unauthorized("Not authenticated")
-        return _token_user_id(request.app.state.tokens, token)
+        db = _request_direct_connection(request, transactional=False)
+        return await authenticate_token(db, request.app.state.tokens, token)
 
 
 get_current_user_id = BearerUserId()
 CurrentUserId = Annotated[int, Depends(get_current_user_id)]
 
 
-async def bearer_of_deleted_account(request: Request) -> bool:
-    """Whether the request's bearer token is valid but its account is gone. Asked only when a
-    request fails validation, which FastAPI reports before the services could answer 401."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token or not _needs_user(request.scope.get("route")):
-        return False
+async def bearer_refusal(request: Request) -> Unauthorized | None:
+    """Why the request's bearer token is refused, when its route needs a user. Asked only
+    when a request fails validation, which FastAPI may report before the auth dependency ran:
+    authentication answers first (401, not 422)."""
+    if not _needs_user(request.scope.get("route")):
+        return None
     try:
-        user_id = request.app.state.tokens.user_id(token.strip())
-    except InvalidToken:
-        return False  # refused by get_current_user_id already, where a route needs a user
-    async with request.app.state.autocommit_sessionmaker() as session:
-        return not await users.user_exists(session, user_id)
+        await get_current_user_id(request)
+    except Unauthorized as refusal:
+        return refusal
+    return None
 
 
 def _needs_user(route: Any) -> bool:

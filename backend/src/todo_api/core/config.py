@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import secrets
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
-DEV_AUTH_SECRET = "dev-insecure-secret-change-me-0123456789abcdef"  # noqa: S105 - dev default only
 MIN_SECRET_LENGTH = 32
+# Beside a SQLite file `<file>.auth_secret` keeps the generated signing key across restarts.
+SECRET_FILE_SUFFIX = ".auth_secret"  # noqa: S105 - a file name, not a secret
+
+log = logging.getLogger("todo_api")
 
 # libpq's sslmode values and what asyncpg's `ssl` argument accepts for them.
 _SSLMODES = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}
@@ -58,6 +66,9 @@ class Settings(BaseSettings):
     )
 
     app_env: Literal["development", "production", "test"] = "development"
+    # The image's tag (0.1.0-<content digest>, set by the Dockerfile's APP_VERSION build arg):
+    # /health reports it, so a person or a test sees which build serves after a rollout/rollback.
+    app_version: str = Field(default="dev", max_length=64)
     database_url: str = "sqlite:///./todo.db"
     # Kept open: overflow connections are closed as soon as they are returned to a full pool,
     # so under steady load above the pool size they are opened and closed over and over.
@@ -67,8 +78,17 @@ class Settings(BaseSettings):
     db_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
     migrate_on_start: bool | None = None
 
-    auth_secret: SecretStr = SecretStr(DEV_AUTH_SECRET)
+    # Signs the access tokens. Empty: generated (see `with_auth_secret`); never a default in
+    # the source, whose tokens anyone could sign. BETTER_AUTH_SECRET is accepted as its alias.
+    auth_secret: SecretStr = Field(
+        default=SecretStr(""),
+        validation_alias=AliasChoices("AUTH_SECRET", "BETTER_AUTH_SECRET", "auth_secret"),
+    )
     access_token_expire_minutes: int = Field(default=60 * 24, ge=1, le=60 * 24 * 30)
+    # argon2 hashes (64 MiB, ~0.25 s of CPU each) running at once per process; the rest wait
+    # up to PASSWORD_HASH_WAIT_SECONDS, then 503 with Retry-After.
+    password_hash_concurrency: int = Field(default=2, ge=1, le=64)
+    password_hash_wait_seconds: float = Field(default=5.0, gt=0, le=120)
     login_rate_limit: str = "10/minute"
     chat_rate_limit: str = "30/minute"
 
@@ -102,8 +122,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _production_rules(self) -> Settings:
         if self.is_production:
-            secret = self.auth_secret.get_secret_value()
-            if secret == DEV_AUTH_SECRET or len(secret) < MIN_SECRET_LENGTH:
+            if len(self.auth_secret.get_secret_value()) < MIN_SECRET_LENGTH:
                 raise ValueError(
                     f"AUTH_SECRET: must be set to a random string of at least "
                     f"{MIN_SECRET_LENGTH} characters in production (openssl rand -hex 32)"
@@ -139,6 +158,47 @@ class Settings(BaseSettings):
         return self.app_env == "production"
 
     @property
+    def has_auth_secret(self) -> bool:
+        return bool(self.auth_secret.get_secret_value())
+
+    @property
+    def auth_secret_file(self) -> Path | None:
+        """Where a generated signing key is kept: beside a SQLite file, else nowhere."""
+        if not self.is_sqlite:
+            return None
+        database = make_url(self.database_url).database
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return None
+        return Path(database + SECRET_FILE_SUFFIX)
+
+    def with_auth_secret(self) -> Settings:
+        """These settings with a signing key: AUTH_SECRET, or else a random one (kept beside
+        a SQLite file so restarts keep their sessions; otherwise for this process only), with
+        a warning. Production never gets here without AUTH_SECRET (`_production_rules`)."""
+        if self.has_auth_secret:
+            return self
+        path = self.auth_secret_file
+        key = None
+        if path is not None:
+            try:
+                key = _persisted_secret(path)
+            except OSError as exc:
+                log.warning("AUTH_SECRET: cannot keep a generated key in %s (%s)", path, exc)
+        if key is not None:
+            log.warning(
+                "AUTH_SECRET is not set: tokens are signed with a random key kept in %s "
+                "(set AUTH_SECRET, or BETTER_AUTH_SECRET, to choose it)",
+                path,
+            )
+        else:
+            key = secrets.token_hex(32)
+            log.warning(
+                "AUTH_SECRET is not set: tokens are signed with a random key for this process "
+                "only; they end at restart and other replicas refuse them (set AUTH_SECRET)"
+            )
+        return self.model_copy(update={"auth_secret": SecretStr(key)})
+
+    @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
@@ -155,6 +215,30 @@ class Settings(BaseSettings):
         if self.frontend_url:
             origins.append(self.frontend_url.strip().rstrip("/"))
         return sorted(set(origins))
+
+
+def _persisted_secret(path: Path) -> str:
+    """The key in `path`, created (mode 0600) with a random one if missing. Written to a
+    private temporary file and linked into place, so processes starting together all read the
+    one complete key that won."""
+    try:
+        key = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as out:
+                out.write(secrets.token_hex(32) + "\n")
+            try:
+                os.link(temporary, path)
+            except FileExistsError:
+                pass  # another process was first: use its key
+        finally:
+            temporary.unlink(missing_ok=True)
+        key = path.read_text(encoding="ascii").strip()
+    if len(key) < MIN_SECRET_LENGTH:
+        raise OSError(f"it holds no usable key (fewer than {MIN_SECRET_LENGTH} characters)")
+    return key
 
 
 def load_settings(**overrides: object) -> Settings:

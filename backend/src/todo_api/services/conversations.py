@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from todo_api.db_direct import Db, dialect_name, execute, execute_and_commit
 from todo_api.models import Conversation, Message, utcnow
-from todo_api.services.users import not_found, require_account
+from todo_api.services.errors import NotFound, Unauthorized
+from todo_api.services.users import INVALID_TOKEN
 
 TITLE_CHARS = 80
 
@@ -108,7 +109,7 @@ async def check_conversation(db: Db, user_id: int, conversation_id: int) -> None
     """NotFound unless the user owns this conversation."""
     params = {"conversation_id": conversation_id, "owner": user_id}
     if (await execute(db, _OWNED, params)).scalar() is None:
-        await not_found(db, user_id, "Conversation not found")
+        raise NotFound("Conversation not found")
 
 
 async def recent_messages(
@@ -156,9 +157,8 @@ async def save_turn(
             await execute(db, _TOUCH, turn)
         await execute_and_commit(db, _ADD_TURN, turn)
     except IntegrityError:  # the owner (and so the conversation) is gone
-        await db.rollback()
-        await require_account(db, user_id)
-        raise
+        await db.rollback()  # (deleted after this request's authentication)
+        raise Unauthorized(INVALID_TOKEN) from None
     return conversation_id
 
 
@@ -173,8 +173,6 @@ async def list_conversations(
         .offset(offset)
     )
     rows = (await session.scalars(stmt)).all()
-    if not rows:
-        await require_account(session, user_id)  # a deleted account's token: 401, not []
     return rows
 
 

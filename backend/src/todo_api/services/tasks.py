@@ -44,7 +44,8 @@ from todo_api.schemas import (
     TaskQuery,
     TaskUpdate,
 )
-from todo_api.services.users import not_found, require_account
+from todo_api.services.errors import NotFound, Unauthorized
+from todo_api.services.users import INVALID_TOKEN
 
 
 class TaskLine(Protocol):
@@ -195,15 +196,13 @@ async def list_tasks(
     if rows:
         return cast(Sequence[TaskRow], rows), int(rows[0].total_count)
     total = 0 if query.offset == 0 else int((await execute(db, count, params)).scalar() or 0)
-    if total == 0:
-        await require_account(db, user_id)  # a deleted account's token: 401, not []
     return [], total
 
 
 async def get_task(db: Db, user_id: int, task_id: int) -> TaskRow:
     row = (await execute(db, _GET, _owned(user_id, task_id))).first()
     if row is None:
-        await not_found(db, user_id, "Task not found")
+        raise NotFound("Task not found")
     return cast(TaskRow, row)
 
 
@@ -213,9 +212,8 @@ async def create_task(db: Db, user_id: int, data: TaskCreate) -> TaskRow:
     try:
         row = (await execute(db, _INSERT, values)).one()
     except IntegrityError:  # the only constraint an insert can break: the owner is gone
-        await db.rollback()
-        await require_account(db, user_id)
-        raise
+        await db.rollback()  # (deleted after this request's authentication)
+        raise Unauthorized(INVALID_TOKEN) from None
     return cast(TaskRow, row)
 
 
@@ -228,7 +226,7 @@ async def update_task(db: Db, user_id: int, task_id: int, data: TaskUpdate) -> T
     stmt = _update_statement(tuple(sorted(changes)))
     row = (await execute(db, stmt, params)).first()
     if row is None:
-        await not_found(db, user_id, "Task not found")
+        raise NotFound("Task not found")
     return cast(TaskRow, row)
 
 
@@ -254,14 +252,14 @@ async def set_completed(
         stmt, params["completed"] = _SET_COMPLETED, completed
     row = (await execute(db, stmt, params)).first()
     if row is None:
-        await not_found(db, user_id, "Task not found")
+        raise NotFound("Task not found")
     return cast(TaskRow, row)
 
 
 async def delete_task(db: Db, user_id: int, task_id: int) -> TaskRow:
     row = (await execute(db, _DELETE, _owned(user_id, task_id))).first()
     if row is None:
-        await not_found(db, user_id, "Task not found")
+        raise NotFound("Task not found")
     return cast(TaskRow, row)
 
 

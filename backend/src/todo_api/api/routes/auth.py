@@ -18,9 +18,14 @@ from todo_api.services.errors import Unauthorized
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 
-def _token_for(user: User, settings: SettingsDep) -> TokenOut:
+def _token_for(user: User, settings: SettingsDep, response: Response) -> TokenOut:
+    # The body carries a bearer token: no browser, proxy or CDN may keep a copy.
+    response.headers["Cache-Control"] = "no-store"
     token = create_access_token(
-        user.id, settings.auth_secret.get_secret_value(), settings.access_token_expire_minutes
+        user.id,
+        settings.auth_secret.get_secret_value(),
+        settings.access_token_expire_minutes,
+        issued_at=user.created_at,  # never before the account (a clock stepping back)
     )
     return TokenOut(access_token=token, user=UserOut.model_validate(user))
 
@@ -29,33 +34,42 @@ def _token_for(user: User, settings: SettingsDep) -> TokenOut:
 async def signup(
     body: SignupIn,
     request: Request,
+    response: Response,
     session: SessionDep,
     settings: SettingsDep,
     limiter: LimiterDep,
 ) -> TokenOut:
     # Sign-ups share the login allowance per IP so accounts cannot be mass-created.
     await limiter.consume(limiter.parse(settings.login_rate_limit), f"signup:{client_ip(request)}")
-    user = await users.create_user(session, body.email, body.password, body.name)
-    return _token_for(user, settings)
+    user = await users.create_user(
+        session, request.app.state.password_hashing, body.email, body.password, body.name
+    )
+    return _token_for(user, settings, response)
 
 
 @router.post("/login", response_model=TokenOut)
 async def login(
     body: LoginIn,
     request: Request,
+    response: Response,
     session: SessionDep,
     settings: SettingsDep,
     limiter: LimiterDep,
 ) -> TokenOut:
     limit = limiter.parse(settings.login_rate_limit)
-    keys = (f"login:email:{users.normalize_email(body.email)}", f"login:ip:{client_ip(request)}")
-    await limiter.check(limit, *keys)  # only failed attempts count against the allowance
+    ip_key = f"login:ip:{client_ip(request)}"
+    await limiter.check(limit, ip_key)  # only failed attempts count against the allowance
     try:
-        user = await users.authenticate(session, body.email, body.password)
+        user = await users.authenticate(
+            session, request.app.state.password_hashing, body.email, body.password
+        )
     except Unauthorized:
-        await limiter.hit(limit, *keys)
+        await limiter.hit(limit, ip_key)
+        # Per email, only the failures are limited, and only after the password was checked:
+        # strangers' wrong guesses never lock the owner's right password out.
+        await limiter.consume(limit, f"login:email:{users.normalize_email(body.email)}")
         raise
-    return _token_for(user, settings)
+    return _token_for(user, settings, response)
 
 
 @router.get("/me", response_model=UserOut)

@@ -35,8 +35,9 @@ ConversationId = Annotated[int, Path(ge=1, le=MAX_ID, description="Conversation 
 
 
 def _public_actions(actions: list[dict[str, Any]]) -> list[ActionOut]:
-    """The API's view of the tool calls; the stored ones carry more for the agent."""
-    return [ActionOut.model_validate(a) for a in actions]
+    """The API's view of the tool calls; the stored ones carry more for the agent (and the
+    internal records of a question it asked, which changed nothing, are not tool calls)."""
+    return [ActionOut.model_validate(a) for a in actions if not a.get("internal")]
 
 
 def _public_action(action: dict[str, Any]) -> dict[str, Any]:
@@ -109,7 +110,7 @@ async def chat(
     conversation_id = await conversations.save_turn(
         db, user_id, body.conversation_id, body.message, reply, actions
     )
-    public = [_public_action(action) for action in actions]
+    public = [_public_action(action) for action in actions if not action.get("internal")]
     return json_response(
         {"conversation_id": conversation_id, "reply": reply, "actions": public}, status
     )

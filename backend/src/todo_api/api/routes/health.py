@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import json
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -15,16 +17,26 @@ from todo_api.db import ping
 router = APIRouter(tags=["operations"])
 
 
-HEALTHY = b'{"status":"healthy"}'
 _HEALTHY_DOC: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"application/json": {"example": {"status": "healthy"}}}}
+    200: {
+        "content": {
+            "application/json": {"example": {"status": "healthy", "version": "0.1.0-3f2a9c1d7e4b"}}
+        }
+    }
 }
 
 
+@functools.cache
+def _healthy(version: str) -> bytes:
+    """The body, encoded once per version: probes are frequent."""
+    return json.dumps({"status": "healthy", "version": version}, separators=(",", ":")).encode()
+
+
 @router.get("/health", responses=_HEALTHY_DOC)
-async def health() -> Response:
-    """Liveness: the process serves requests. Never touches the database."""
-    return Response(HEALTHY, media_type="application/json")  # encoded once: probes are frequent
+async def health(request: Request) -> Response:
+    """Liveness: the process serves requests. Never touches the database. `version` is the
+    build (APP_VERSION: the image tag), so a rollout or a rollback can be seen."""
+    return Response(_healthy(request.app.state.settings.app_version), media_type="application/json")
 
 
 @router.get("/ready", response_model=None, responses={503: {"description": "Database unreachable"}})
