@@ -206,3 +206,41 @@ def test_the_postgresql_pods_match(
     helm_main, base_main = helm_pod["spec"]["containers"][0], base_pod["spec"]["containers"][0]
     for key in ("image", "ports", "startupProbe", "livenessProbe", "readinessProbe", "resources"):
         assert base_main[key] == helm_main[key], key
+
+
+def test_an_existing_kustomize_install_updates_in_place(rendered: dict[str, list[Obj]]) -> None:
+    """Fields Kubernetes refuses to change keep the values the hand-written base had, so
+    `kubectl apply -k` over an install made before the base was generated still succeeds."""
+    objs = rendered["local"]
+
+    def selector(kind: str, name: str) -> Obj:
+        sel: Obj = deploytools.find(objs, kind, name)["spec"]["selector"]
+        return sel
+
+    for name, component in (("backend", "backend"), ("frontend", "frontend")):
+        want = {"app.kubernetes.io/name": f"todo-{name}", "app.kubernetes.io/component": component}
+        assert selector("Deployment", name) == {"matchLabels": want}
+    db = {"app.kubernetes.io/name": "postgres", "app.kubernetes.io/component": "database"}
+    sts = deploytools.find(objs, "StatefulSet", "postgres")["spec"]
+    assert sts["selector"] == {"matchLabels": db}
+    assert sts["serviceName"] == "postgres-headless"
+    assert sts["volumeClaimTemplates"] == [
+        {
+            # the kustomization's common labels reach the claim template too, as they always did
+            "metadata": {
+                "name": "data",
+                "labels": {
+                    **db,
+                    "app.kubernetes.io/instance": "todo-chatbot",
+                    "app.kubernetes.io/managed-by": "kustomize",
+                    "app.kubernetes.io/part-of": "todo-chatbot",
+                },
+            },
+            "spec": {
+                "accessModes": ["ReadWriteOnce"],
+                "resources": {"requests": {"storage": "1Gi"}},
+            },
+        }
+    ]
+    service = deploytools.find(objs, "Service", "postgres")["spec"]
+    assert service["type"] == "ClusterIP" and "clusterIP" not in service
