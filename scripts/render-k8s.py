@@ -20,8 +20,9 @@ the live tests find what they expect:
 - container names: backend, frontend, wait-for-migrations, postgres;
 - Helm hook and checksum/secret annotations are dropped: the migration Job is a plain Job.
 
-Needs the helm binary (HELM=/path/to/helm) and PyYAML; no network (the umbrella's file://
-dependencies build offline).
+Needs the helm binary (HELM=/path/to/helm) and PyYAML (the backend's environment has it:
+`uv run --project backend --frozen python scripts/render-k8s.py`); no network (the umbrella's
+file:// dependencies build offline).
 """
 
 from __future__ import annotations
@@ -36,7 +37,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import yaml
+try:
+    import yaml
+except ImportError:  # pragma: no cover - depends on the interpreter
+    sys.exit("PyYAML is missing: uv run --project backend --frozen python scripts/render-k8s.py")
 
 ROOT = Path(__file__).resolve().parent.parent
 HELM_DIR = ROOT / "deploy" / "helm"
