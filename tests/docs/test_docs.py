@@ -6,7 +6,8 @@
   settings and `todo-api` command, the frontend server, compose.yaml), says which part reads
   each, and shows the code's defaults; .env.example files and the Kubernetes ConfigMaps use
   only documented variables;
-- the deployment brief's table maps PHASE4-001 … PHASE4-035, each once, to things that exist;
+- the deployment brief's table maps PHASE4-001 … PHASE4-035, each once and under the brief's
+  name, to things that exist;
 - JSON and YAML examples parse.
 The charts' README value tables are kept in step by tests/deploy/test_helm_docs.py.
 """
@@ -392,7 +393,51 @@ def test_documented_error_messages_are_the_real_ones(docs: dict[str, docscheck.D
 
 
 # ------------------------------------------------------------------------- the brief's table
-PHASE4_IDS = [f"PHASE4-{n:03d}" for n in range(1, 36)]
+#: The deployment brief's tasks, numbered and named as the brief does.
+PHASE4_TASKS = {
+    f"PHASE4-{n:03d}": name
+    for n, name in enumerate(
+        [
+            "Frontend Dockerfile",
+            "Frontend .dockerignore",
+            "Frontend health endpoint",
+            "Backend Dockerfile",
+            "Backend .dockerignore",
+            "Backend health endpoints",
+            "docker-compose",
+            "Test images locally",
+            "Minikube set-up",
+            "Load images into Minikube",
+            "Frontend ConfigMap",
+            "Frontend Deployment",
+            "Frontend Service",
+            "Backend Secret",
+            "Backend ConfigMap",
+            "Backend Deployment",
+            "Backend Service",
+            "End-to-end test",
+            "Frontend chart structure",
+            "Frontend chart templates",
+            "Frontend chart test",
+            "Backend chart structure",
+            "Backend chart templates",
+            "Backend chart test",
+            "Chart documentation",
+            "Gordon set-up",
+            "Gordon Dockerfile optimisation",
+            "kubectl-ai set-up",
+            "kubectl-ai operations",
+            "kagent",
+            "Docker guide",
+            "Kubernetes guide",
+            "Helm guide",
+            "README",
+            "Troubleshooting guide",
+        ],
+        start=1,
+    )
+}
+PHASE4_IDS = list(PHASE4_TASKS)
 
 
 def phase4_rows(readme: str) -> dict[str, list[str]]:
@@ -415,6 +460,7 @@ def test_phase4_table_maps_every_task_once(docs: dict[str, docscheck.Doc]) -> No
 def test_phase4_task_points_at_things_that_exist(docs: dict[str, docscheck.Doc], task: str) -> None:
     cells = phase4_rows(docs["README.md"].text)[task]
     assert len(cells) == 3 and cells[1], f"{task}: row needs a task and what fulfils it"
+    assert cells[1] == PHASE4_TASKS[task], f"{task} is {PHASE4_TASKS[task]!r} in the brief"
     references = 0
     problems = []
     for span in re.findall(r"`([^`]+)`", cells[2]):

@@ -7,6 +7,10 @@ Deploy first (`scripts/minikube.sh up`), then `make test-e2e-k8s`. Settings (env
   K8S_APP_URL    the frontend's base URL  (default: `minikube service frontend-service --url`,
                                            else http://<node InternalIP>:30000)
   K8S_E2E=1      a missing cluster/app is a failure instead of a skip
+  KIND_CLUSTER   the kind cluster's name: new images are built with the host's Docker and copied
+                 with `kind load docker-image` (default: `minikube image build` in the node)
+  K8S_E2E_LOAD_WORKERS [100] concurrent clients of the frontend memory test
+Running on kind: docs/KUBERNETES.md, "Live tests".
 
 Where no cluster is reachable (every CI machine of this project: there is no Kubernetes there)
 the whole suite is skipped with the reason; it is written to run for real on a laptop.
@@ -20,7 +24,7 @@ import shutil
 import subprocess
 
 import pytest
-from k8s_live import Kube
+from k8s_live import Kube, kube_context
 
 NAMESPACE = os.environ.get("K8S_NAMESPACE", "todo-chatbot")
 REQUIRED = os.environ.get("K8S_E2E", "") == "1"
@@ -36,27 +40,13 @@ def _unavailable(reason: str) -> None:
     pytest.skip(f"{reason}: {NO_CLUSTER_HINT}")
 
 
-def _pick_context(kubectl: str) -> str | None:
-    if os.environ.get("K8S_CONTEXT"):
-        return os.environ["K8S_CONTEXT"]
-    wanted = os.environ.get("MINIKUBE_PROFILE", "minikube")
-    proc = subprocess.run(
-        [kubectl, "config", "get-contexts", "-o", "name"],
-        capture_output=True,
-        text=True,
-        timeout=20,
-        check=False,
-    )
-    return wanted if wanted in proc.stdout.split() else None
-
-
 @pytest.fixture(scope="session")
 def kube() -> Kube:
     kubectl = shutil.which("kubectl")
     if not kubectl:
         _unavailable("kubectl is not installed")
     assert kubectl
-    context = _pick_context(kubectl)
+    context = kube_context(kubectl)
     probe = subprocess.run(
         [
             kubectl,

@@ -1,11 +1,12 @@
 """Helm variant of the live suite: install the umbrella chart into its own namespace, `helm
 test`, upgrade with `--set` changes, roll back, uninstall — and nothing is left behind.
 
-Runs where kubectl reaches a cluster whose container runtime has the images todo-backend:0.1.0
-and todo-frontend:0.1.0 (`scripts/helm-deploy.sh install` or `scripts/minikube.sh up` builds them
-into Minikube). Skips with the reason elsewhere (CI has no cluster); K8S_E2E=1 turns a skip into
-a failure. Independent of the plain-manifest deployment: its own release and namespace, and a
-NodePort assigned by Kubernetes (30000 may belong to the manifests).
+Runs where kubectl reaches a cluster whose container runtime has the images of the current
+sources, todo-backend:0.1.0-<digest> and todo-frontend:0.1.0-<digest> (`scripts/helm-deploy.sh
+install` or `scripts/minikube.sh up` builds and loads them; scripts/lib/images.sh names them).
+Skips with the reason elsewhere (CI has no cluster); K8S_E2E=1 turns a skip into a failure.
+Independent of the plain-manifest deployment: its own release and namespace, and a NodePort
+assigned by Kubernetes (30000 may belong to the manifests).
 
   HELM_E2E_RELEASE [todo-e2e]  HELM_E2E_NAMESPACE [todo-helm-e2e]  K8S_CONTEXT [minikube if present]
 """
@@ -25,7 +26,7 @@ from typing import Any
 
 import httpx
 import pytest
-from k8s_live import Kube, wait_for
+from k8s_live import Kube, kube_context, source_image_tags, wait_for
 
 from testsupport.tools import free_port, require_tool
 
@@ -37,7 +38,8 @@ RELEASE = os.environ.get("HELM_E2E_RELEASE", "todo-e2e")
 NAMESPACE = os.environ.get("HELM_E2E_NAMESPACE", "todo-helm-e2e")
 REQUIRED = os.environ.get("K8S_E2E", "") == "1"
 TIMEOUT_S = 600
-IMAGES = ("todo-backend:0.1.0", "todo-frontend:0.1.0")
+TAGS = source_image_tags()
+IMAGES = (f"todo-backend:{TAGS['backend']}", f"todo-frontend:{TAGS['frontend']}")
 #: Every namespaced kind the chart can create (plus what the objects spawn).
 KINDS = (
     "deployments,statefulsets,replicasets,pods,services,endpoints,configmaps,secrets,"
@@ -53,20 +55,6 @@ def _unavailable(reason: str) -> None:
         f"{reason}: the Helm live suite needs a Kubernetes cluster with the app's images "
         "(scripts/helm-deploy.sh install); CI has no cluster, so it is skipped there by design"
     )
-
-
-def _context(kubectl: str) -> str | None:
-    if os.environ.get("K8S_CONTEXT"):
-        return os.environ["K8S_CONTEXT"]
-    wanted = os.environ.get("MINIKUBE_PROFILE", "minikube")
-    proc = subprocess.run(
-        [kubectl, "config", "get-contexts", "-o", "name"],
-        capture_output=True,
-        text=True,
-        timeout=20,
-        check=False,
-    )
-    return wanted if wanted in proc.stdout.split() else None
 
 
 class Helm:
@@ -96,7 +84,7 @@ def kube() -> Kube:
     if not kubectl:
         _unavailable("kubectl is not installed")
     assert kubectl
-    context = _context(kubectl)
+    context = kube_context(kubectl)
     probe = subprocess.run(
         [
             kubectl,
@@ -115,7 +103,7 @@ def kube() -> Kube:
         detail = (probe.stderr.strip().splitlines() or ["no answer"])[-1]
         _unavailable(f"no Kubernetes cluster reachable (kubectl: {detail})")
     minikube = shutil.which("minikube")
-    if minikube and context:
+    if minikube and context and not os.environ.get("KIND_CLUSTER"):
         listed = subprocess.run(
             [minikube, "-p", context, "image", "ls"],
             capture_output=True,
@@ -215,6 +203,10 @@ def test_install(helm: Helm, kube: Kube) -> None:
         "frontend.service.nodePort=null",  # let Kubernetes pick: 30000 may be taken
         "--set",
         "postgresql.persistence.whenDeleted=Delete",
+        "--set-string",
+        f"backend.image.tag={TAGS['backend']}",
+        "--set-string",
+        f"frontend.image.tag={TAGS['frontend']}",
         "--wait",
         "--timeout",
         f"{TIMEOUT_S}s",
