@@ -133,11 +133,6 @@ def token_fits_account(claims: TokenClaims, account_created_at: datetime) -> boo
     return claims.issued_at_us >= epoch_microseconds(account_created_at)
 
 
-def decode_access_token(token: str, secret: str) -> int:
-    """Return the user id in a valid token; raise InvalidToken for anything else."""
-    return _decode(token, secret).user_id
-
-
 def _decode(token: str, secret: str) -> TokenClaims:
     """The claims of a valid token; InvalidToken for anything else."""
     try:
