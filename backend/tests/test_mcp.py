@@ -23,12 +23,15 @@ from fastapi import FastAPI
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
+from sqlalchemy.exc import DBAPIError
 
 from testsupport.app import make_settings
 from testsupport.tools import free_port
 from todo_api.core.security import create_access_token
 from todo_api.main import create_app
+from todo_api.mcp_server import TOOL_DATABASE_ERROR
 from todo_api.models import User
+from todo_api.services import tasks as task_service
 
 TOOLS = {
     "add_task",
@@ -227,3 +230,43 @@ async def test_mcp_requests_have_their_own_metrics_label(served: Served) -> None
     await served.http.post("/mcp", json={})
     metrics = await served.http.get("/metrics")
     assert 'route="/mcp"' in metrics.text
+
+
+@pytest.mark.parametrize("tool", ["delete_task", "complete_task", "reopen_task", "update_task"])
+async def test_out_of_range_task_ids_are_tool_errors_not_sql(served: Served, tool: str) -> None:
+    """Numbers no id column holds (on PostgreSQL a driver error with the SQL and the caller's
+    user id in it) are refused as arguments, or name no task; nothing else comes back."""
+    token = await served.token()
+    extra = {"title": "renamed"} if tool == "update_task" else {}
+    async with mcp_client(served, token) as client:
+        await client.call_tool("add_task", {"title": "keep me"})
+        for ref in (0, -1, 2**31, 2**63, 10**30):
+            result = await client.call_tool(tool, {"task": ref, **extra})
+            text = result.content[0].text
+            assert result.is_error and structured(result)["error"] == "invalid_arguments", text
+            assert "2147483647" in text and "SELECT" not in text.upper()
+        for ref in ("2147483648", "#9999999999", "task 99999999999", "#\u0661\u0662"):
+            result = await client.call_tool(tool, {"task": ref, **extra})
+            assert result.is_error and structured(result)["error"] == "not_found", ref
+        assert structured(await client.call_tool("count_tasks", {}))["pending"] == 1
+
+
+async def test_database_errors_are_a_generic_tool_error(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = await served.token()
+
+    async def failing_create(*_: Any, **__: Any) -> Any:
+        raise DBAPIError(
+            "INSERT INTO tasks (user_id, title) VALUES ($1, $2)",
+            {"user_id": 424242, "title": "secret title"},
+            Exception("driver: value out of range for type integer"),
+        )
+
+    monkeypatch.setattr(task_service, "create_task", failing_create)
+    async with mcp_client(served, token) as client:
+        result = await client.call_tool("add_task", {"title": "secret title"})
+    text = result.content[0].text
+    assert result.is_error and text == TOOL_DATABASE_ERROR
+    for leak in ("INSERT", "424242", "secret title", "driver", "integer"):
+        assert leak not in text

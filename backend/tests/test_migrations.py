@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.operations import Operations
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
@@ -135,3 +136,33 @@ def test_sqlite_upgrade_keeps_data_and_stops_reusing_ids(tmp_path: Path) -> None
         assert db.execute("SELECT id FROM users ORDER BY id").fetchall() == [(1,), (3,)]
     upgrade(url)
     assert "AUTOINCREMENT" in _sqlite_schema(path)["tasks"]
+
+
+def test_sqlite_rebuild_is_all_or_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rebuild that fails halfway (old tables already dropped) leaves the 0001 tables and
+    their rows as they were, so rerunning the migration starts from a whole database."""
+    path = tmp_path / "interrupted.db"
+    url = make_settings(f"sqlite:///{path}").database_url
+    upgrade(url, "0001")
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute("INSERT INTO users VALUES (1, 'a@x.io', '', 'h', '2026-12-01 10:00:00')")
+
+    def fail(*_: Any, **__: Any) -> None:
+        raise RuntimeError("interrupted")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Operations, "rename_table", fail)
+        with pytest.raises(RuntimeError, match="interrupted"):
+            upgrade(url)
+    assert set(_sqlite_schema(path)) == {
+        "alembic_version",
+        "users",
+        "tasks",
+        "conversations",
+        "messages",
+    }
+    with closing(sqlite3.connect(path)) as db:
+        assert db.execute("SELECT id, email FROM users").fetchall() == [(1, "a@x.io")]
+        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [("0001",)]
+    upgrade(url)
+    assert "AUTOINCREMENT" in _sqlite_schema(path)["users"]

@@ -19,6 +19,7 @@ import base64
 import importlib.util
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -155,7 +156,8 @@ def test_no_secret_in_logs_when_the_database_is_unreachable(
     )
     outputs = []
     with BackendServer(env) as srv, httpx.Client(base_url=srv.url, timeout=30) as c:
-        token = jwt.encode({"sub": "1", "exp": 4102444800}, secret_values.auth_secret)
+        now = int(time.time())
+        token = jwt.encode({"sub": "1", "iat": now, "exp": now + 600}, secret_values.auth_secret)
         statuses = [
             c.get("/ready").status_code,
             c.get("/api/tasks", headers={"Authorization": f"Bearer {token}"}).status_code,

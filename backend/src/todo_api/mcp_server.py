@@ -9,12 +9,14 @@ tools then act on that user's tasks only.
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
 import mcp_types as types
 from mcp.server import Server, ServerRequestContext
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.types import Receive, Scope, Send
 
@@ -23,9 +25,16 @@ from todo_api.agent.tools import TOOL_NAMES, TOOL_SPECS, ToolBox
 from todo_api.api.deps import authenticate_token
 from todo_api.core.config import Settings
 from todo_api.core.security import TokenVerifier
-from todo_api.services.errors import Unauthorized
+from todo_api.services.errors import ServiceError, Unauthorized
 
 USER_SCOPE_KEY = "todo_api.user_id"
+TOOL_DATABASE_ERROR = "The task database could not complete this call; please retry shortly."
+
+log = logging.getLogger("todo_api")
+
+
+def _tool_error(message: str) -> types.CallToolResult:
+    return types.CallToolResult(content=[types.TextContent(text=message)], is_error=True)
 
 
 def _tools() -> list[types.Tool]:
@@ -49,13 +58,19 @@ def create_mcp_server(sessionmaker: async_sessionmaker[AsyncSession]) -> Server[
         request = ctx.request
         user_id = request.scope.get(USER_SCOPE_KEY) if request is not None else None
         if not isinstance(user_id, int):  # only reachable if mounted without McpApp
-            return types.CallToolResult(
-                content=[types.TextContent(text="Not authenticated")], is_error=True
-            )
-        async with sessionmaker() as session:
-            box = ToolBox(session, user_id, datetime.now(UTC).date())
-            result = await box.call(params.name, dict(params.arguments or {}))
-            await session.commit()  # one tool call, one unit of work
+            return _tool_error("Not authenticated")
+        try:
+            async with sessionmaker() as session:
+                box = ToolBox(session, user_id, datetime.now(UTC).date())
+                result = await box.call(params.name, dict(params.arguments or {}))
+                await session.commit()  # one tool call, one unit of work
+        except ServiceError as exc:  # e.g. the account was deleted during the call
+            return _tool_error(exc.detail)
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            # The SDK would send str(exc): the SQL, its parameters (the caller's user id among
+            # them) and the driver's message. Log the kind, answer a generic error.
+            log.warning("mcp tool %s: database error %s", params.name, type(exc).__name__)
+            return _tool_error(TOOL_DATABASE_ERROR)
         payload = {"ok": result.ok, "message": result.message, **result.data}
         return types.CallToolResult(
             content=[types.TextContent(text=result.message)],

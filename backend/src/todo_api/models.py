@@ -61,6 +61,11 @@ def _parse_sqlite_utc(value: str | None) -> datetime | None:
         return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
+# The id columns are 32-bit INTEGER (PostgreSQL): an id from outside (a token's subject, a tool
+# argument) beyond this names no row, and binding it would be a driver error, not a miss.
+MAX_ID = 2**31 - 1
+
+
 class Base(DeclarativeBase):
     type_annotation_map: dict[Any, Any] = {datetime: UTCDateTime()}
 

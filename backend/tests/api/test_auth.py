@@ -8,9 +8,10 @@ from datetime import datetime
 
 import httpx
 import jwt
+import pytest
 
 from testsupport.app import TEST_SECRET, UserCtx, make_settings
-from todo_api.core.security import epoch_microseconds
+from todo_api.core.security import epoch_microseconds, parse_id
 from todo_api.main import create_app
 
 MakeUser = Callable[[], Awaitable[UserCtx]]
@@ -251,3 +252,44 @@ async def test_task_ids_are_never_reused(client: httpx.AsyncClient, user: UserCt
     assert (await client.delete(f"/api/tasks/{ids[-1]}", headers=user.headers)).status_code == 204
     again = await client.post("/api/tasks", json={"title": "next"}, headers=user.headers)
     assert again.json()["id"] > ids[-1]
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"sub": " 1"},
+        {"sub": "1 "},
+        {"sub": "+1"},
+        {"sub": "01"},
+        {"sub": "1_0"},
+        {"sub": "\u0661"},  # Arabic-Indic digit one: int() would read it
+        {"sub": "0"},
+        {"sub": "-1"},
+        {"sub": str(2**31)},
+        {"sub": str(2**63)},
+        {"sub": "9" * 400},
+        {"sub": 1},
+        {"exp": 10**30},
+        {"exp": 1e308},
+        {"exp": "9" * 400},
+        {"iat": 10**30},
+        {"iat": "soon"},
+    ],
+    ids=repr,
+)
+async def test_extreme_claims_in_a_validly_signed_token_are_401(
+    client: httpx.AsyncClient, user: UserCtx, claims: dict[str, object]
+) -> None:
+    now = time.time()
+    payload = {"sub": str(user.id), "iat": now, "exp": int(now) + 600, **claims}
+    token = jwt.encode(payload, TEST_SECRET)
+    headers = {"Authorization": f"Bearer {token}"}
+    for method, path in [("GET", "/api/tasks"), ("GET", "/api/auth/me"), ("POST", "/mcp")]:
+        resp = await client.request(method, path, headers=headers, json={})
+        assert resp.status_code == 401, (method, path, resp.status_code, resp.text)
+
+
+def test_token_subject_parsing() -> None:
+    assert [parse_id(s) for s in ("1", "2147483647", "42")] == [1, 2**31 - 1, 42]
+    for bad in (" 1", "\u0661", "2147483648", "1\n", "", None, 7):
+        assert parse_id(bad) is None

@@ -15,14 +15,15 @@ from typing import Literal
 from rapidfuzz import fuzz
 
 from todo_api.agent.text import content_stems, normalize_title, stem, tokens
+from todo_api.models import MAX_ID
 from todo_api.services.tasks import TaskBrief
 
 _ID_REF = re.compile(
     r"^\s*(?:(?:the\s+)?(?:task|todo|to-do|item|number|no\.?|id)\s*(?:number|no\.?|id)?\s*[#:]?\s*|#\s*)"
     r"(\d{1,10})\s*$",
-    re.IGNORECASE,
+    re.IGNORECASE | re.ASCII,
 )
-_BARE_ID = re.compile(r"^\s*#?\s*(\d{1,10})\s*$")
+_BARE_ID = re.compile(r"^\s*#?\s*(\d{1,10})\s*$", re.ASCII)
 
 # How close a runner-up may score to the best match before the reference counts as ambiguous.
 AMBIGUITY_MARGIN = 12.0
@@ -37,8 +38,10 @@ class Resolution:
 
 
 def parse_id(ref: str) -> int | None:
+    """The task id a reference names (ASCII digits, 1..MAX_ID: no row has another), or None."""
     m = _ID_REF.match(ref) or _BARE_ID.match(ref)
-    return int(m.group(1)) if m else None
+    task_id = int(m.group(1)) if m else 0
+    return task_id if 1 <= task_id <= MAX_ID else None
 
 
 def _word_match(a: str, b: str) -> bool:

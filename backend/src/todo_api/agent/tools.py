@@ -21,6 +21,7 @@ from todo_api.agent.dates import find_due
 from todo_api.agent.matching import Resolution, parse_id, resolve
 from todo_api.core.metrics import CHAT_TOOL_CALLS
 from todo_api.db_direct import Db
+from todo_api.models import MAX_ID
 from todo_api.schemas import Priority, TaskCreate, TaskUpdate
 from todo_api.services import tasks as task_service
 from todo_api.services.errors import NotFound
@@ -36,6 +37,8 @@ MAX_LISTED = 50
 
 def _ref(value: Any) -> Any:
     if isinstance(value, int) and not isinstance(value, bool):
+        if not 1 <= value <= MAX_ID:  # no task has such an id, and the database cannot bind it
+            raise ValueError(f"a task id is between 1 and {MAX_ID}")
         return str(value)
     return value
 
