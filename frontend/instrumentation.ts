@@ -1,7 +1,7 @@
 // Runs once when the server starts, before it handles requests (Next.js instrumentation hook).
-export async function register() {
-  if (process.env.NEXT_RUNTIME === "nodejs") {
-    const { installClientAddressHook } = await import("./lib/client-address-hook");
-    installClientAddressHook();
-  }
+// Node.js only: this app has no Edge code (proxy.ts and the routes run on Node.js).
+import { installClientAddressHook } from "./lib/client-address-hook";
+
+export function register() {
+  installClientAddressHook();
 }

@@ -13,10 +13,10 @@ import { clientAddress, parseTrustedProxies } from "./client-address";
 const HEADER_NAME = Symbol.for("todo-frontend.client-address-header");
 type WithHeaderName = typeof globalThis & { [HEADER_NAME]?: string };
 
-export function installClientAddressHook(env: NodeJS.ProcessEnv = process.env): void {
+export function installClientAddressHook(trustedProxies = process.env.TRUSTED_PROXY_IPS): void {
   const holder = globalThis as WithHeaderName;
   if (holder[HEADER_NAME]) return;
-  const trusted = parseTrustedProxies(env.TRUSTED_PROXY_IPS);
+  const trusted = parseTrustedProxies(trustedProxies);
   const header = `x-todo-client-${randomBytes(12).toString("hex")}`;
   subscribe("http.server.request.start", (message) => {
     const { request, socket } = message as { request: IncomingMessage; socket: Socket };

@@ -99,6 +99,11 @@ def test_compose_config_is_valid(compose: list[str], tmp_path: Any) -> None:
     assert backend_deps["migrate"]["condition"] == "service_completed_successfully"
     assert services["frontend"]["depends_on"]["backend"]["condition"] == "service_healthy"
     assert services["frontend"]["environment"]["BACKEND_URL"] == "http://backend:8001"
+    # per-IP limits: the backend believes X-Forwarded-For only from the compose network (the
+    # frontend), never from anyone (`*`); the frontend trusts no proxy unless told
+    trusted = services["backend"]["environment"]["FORWARDED_ALLOW_IPS"]
+    assert trusted == "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7", trusted
+    assert services["frontend"]["environment"]["TRUSTED_PROXY_IPS"] in ("", None)
     for name in ("db", "backend", "frontend"):
         assert services[name]["restart"] == "unless-stopped"
     assert "healthcheck" in services["db"]

@@ -234,6 +234,13 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+    # SQLite's own lower() folds only ASCII; search and the title sort use lower() so that
+    # "ünï" finds "Ünïcödé" as on PostgreSQL: the same SQL on both, Python's Unicode lower here.
+    dbapi_conn.create_function("lower", 1, _unicode_lower, deterministic=True)
+
+
+def _unicode_lower(value: Any) -> str | None:
+    return None if value is None else str(value).lower()
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -25,6 +25,7 @@ from todo_api.core.security import HashingBusy, PasswordHashing, TokenVerifier
 from todo_api.db import create_autocommit_sessionmaker, create_engine, create_sessionmaker
 from todo_api.db_direct import DirectDatabase
 from todo_api.mcp_server import McpApp
+from todo_api.services import tasks as task_service
 from todo_api.services.errors import ServiceError
 
 log = logging.getLogger("todo_api")
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
+    task_service.set_max_tasks_per_user(settings.max_tasks_per_user)
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.autocommit_sessionmaker = create_autocommit_sessionmaker(engine)

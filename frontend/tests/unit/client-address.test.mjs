@@ -53,7 +53,7 @@ test("a malformed TRUSTED_PROXY_IPS entry is an error that names the variable", 
 });
 
 test("the hook decides the address from the socket before the request is handled", async () => {
-  installClientAddressHook({ TRUSTED_PROXY_IPS: "" });
+  installClientAddressHook("");
   const server = createServer((req, res) => {
     const headers = new Headers(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
     res.end(JSON.stringify({ address: clientAddressOf(headers), names: Object.keys(req.headers) }));

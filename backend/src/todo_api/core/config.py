@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     frontend_url: str = ""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    # Tasks one account may hold (adding more is a 409), so one user cannot grow the database
+    # without limit.
+    max_tasks_per_user: int = Field(default=5000, ge=1, le=10_000_000)
 
     llm_provider: Literal["local", "groq", "openai", "openai-compatible"] = "local"
     llm_model: str = ""

@@ -44,7 +44,7 @@ from todo_api.schemas import (
     TaskQuery,
     TaskUpdate,
 )
-from todo_api.services.errors import NotFound, Unauthorized
+from todo_api.services.errors import Conflict, NotFound, Unauthorized
 from todo_api.services.users import INVALID_TOKEN
 
 
@@ -99,9 +99,25 @@ _PRIORITY_RANK = case({"low": 0, "medium": 1, "high": 2}, value=_T.priority, els
 _OWNED = (_T.id == bindparam("task_id"), _T.user_id == bindparam("owner_id"))
 
 _GET = select(*COLUMNS).where(*_OWNED)
+_INSERT_NAMES = ("user_id", *(c.key for c in COLUMNS[1:]))
+# The cap on tasks per user is checked in the insert itself (no extra round trip): the row is
+# inserted only while the owner has fewer than `cap` tasks. Counting stops at the cap, on the
+# (user_id, ...) index. Two inserts racing at the cap may both pass: a bound, not a quota.
+_TASKS_UP_TO_CAP = (
+    select(func.count())
+    .select_from(
+        select(_T.id).where(_T.user_id == bindparam("user_id")).limit(bindparam("cap")).subquery()
+    )
+    .scalar_subquery()
+)
 _INSERT = (
     insert(_TABLE)
-    .values({name: bindparam(name) for name in ("user_id", *(c.key for c in COLUMNS[1:]))})
+    .from_select(
+        _INSERT_NAMES,
+        select(*(bindparam(name, type_=_TABLE.c[name].type) for name in _INSERT_NAMES)).where(
+            _TASKS_UP_TO_CAP < bindparam("cap")
+        ),
+    )
     .returning(*COLUMNS)
 )
 _SET_COMPLETED = (
@@ -206,14 +222,45 @@ async def get_task(db: Db, user_id: int, task_id: int) -> TaskRow:
     return cast(TaskRow, row)
 
 
+class TaskLimitReached(Conflict, ValueError):
+    """409 on REST; a ValueError too, so the agent's and MCP's tool layer reports it to the
+    caller as a failed tool call (its message) rather than an internal error."""
+
+
+# MAX_TASKS_PER_USER; create_app sets it from the settings (one app per process).
+_max_tasks_per_user = 5000
+
+
+def set_max_tasks_per_user(cap: int) -> None:
+    global _max_tasks_per_user  # process-wide configuration, set at start-up
+    _max_tasks_per_user = cap
+
+
+def max_tasks_per_user() -> int:
+    return _max_tasks_per_user
+
+
 async def create_task(db: Db, user_id: int, data: TaskCreate) -> TaskRow:
+    """Add a task (every door: REST, chat, MCP); Conflict once the owner has the maximum."""
     now = utcnow()
-    values = {"user_id": user_id, **data.model_dump(), "created_at": now, "updated_at": now}
+    cap = _max_tasks_per_user
+    values = {
+        "user_id": user_id,
+        **data.model_dump(),
+        "created_at": now,
+        "updated_at": now,
+        "cap": cap,
+    }
     try:
-        row = (await execute(db, _INSERT, values)).one()
+        row = (await execute(db, _INSERT, values)).first()
     except IntegrityError:  # the only constraint an insert can break: the owner is gone
         await db.rollback()  # (deleted after this request's authentication)
         raise Unauthorized(INVALID_TOKEN) from None
+    if row is None:  # the insert's own count check found the owner at the cap
+        raise TaskLimitReached(
+            f"You have reached the limit of {cap} tasks. "
+            "Delete or clear completed tasks to add new ones."
+        )
     return cast(TaskRow, row)
 
 
