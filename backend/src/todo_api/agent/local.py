@@ -276,7 +276,12 @@ class LocalAgent:
         return UNKNOWN
 
     async def _count(self, log: ActionLog, intent: Intent) -> str:
-        if intent.priority is None and intent.due_filter == "any" and intent.query is None:
+        if (
+            intent.priority is None
+            and intent.due_filter == "any"
+            and intent.query is None
+            and intent.due_on is None
+        ):
             result = await log.call("count_tasks", {})
             pending, completed, total = (
                 result.data["pending"],
@@ -300,6 +305,8 @@ class LocalAgent:
             args["priority"] = intent.priority
         if intent.due_filter != "any":
             args["due"] = intent.due_filter
+        if intent.due_on is not None:
+            args["due_on"] = intent.due_on.isoformat()
         if intent.query:
             args["query"] = intent.query
         return args
@@ -323,6 +330,9 @@ class LocalAgent:
             "this_week": " due this week",
             "none": " without a due date",
         }.get(intent.due_filter, "")
+        if intent.due_on is not None:
+            day = intent.due_on
+            due_text = f" due {_WEEKDAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]}"
         about = f" matching '{intent.query}'" if intent.query else ""
         noun = f"{label} tasks".strip()
         count = result.data["count"]
@@ -584,6 +594,8 @@ class LocalAgent:
         return await self._act_if_meant(log, "complete_task", ref, task)
 
 
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _DESTRUCTIVE = frozenset({"delete_task", "complete_task"})
 _VERBS = {"delete_task": "delete", "complete_task": "complete", "update_task": "change"}
 

@@ -73,6 +73,8 @@ class Intent:
     alternatives: list[tuple[str, str]] = field(default_factory=list)
     # "delete a task", "complete it" with nothing named: the agent asks which
     which: bool = False
+    # list / count: tasks due on this day only
+    due_on: date | None = None
     # small_talk: the short reply (smalltalk.RULES)
     reply: str = ""
 
@@ -605,7 +607,7 @@ def _understand(message: str, today: date) -> Intent:
         return Intent("update", ref=strip_ref(rest), clear_due=True)
 
     if _COUNT.search(low) and not _ADD_START.match(text):
-        return _list_intent("count", text)
+        return _list_intent("count", text, today)
     if _HELP.search(low) and len(tokens(low)) <= 10 and not _ADD_START.match(text):
         return Intent("help")
 
@@ -789,7 +791,7 @@ def _understand(message: str, today: date) -> Intent:
         return suffix
 
     if _is_list(text, low):
-        return _list_intent("list", text)
+        return _list_intent("list", text, today)
 
     passive = re.match(
         r"^(?P<obj>.+?)\s+(?:has\s+been|have\s+been|was|were|is|are|got|been|all)?\s*(?:now\s+|finally\s+|already\s+)?"
@@ -1180,7 +1182,7 @@ def _is_list(text: str, low: str) -> bool:
     return bool(_LIST_NOUNS.search(low)) and len(tokens(low)) <= 6
 
 
-def _list_intent(kind: Literal["list", "count"], text: str) -> Intent:
+def _list_intent(kind: Literal["list", "count"], text: str, today: date | None = None) -> Intent:
     low = text.lower()
     status: Literal["all", "pending", "completed"] = "all"
     if _PENDING.search(low):
@@ -1209,6 +1211,10 @@ def _list_intent(kind: Literal["list", "count"], text: str) -> Intent:
         due = "this_week"
     elif re.search(r"\b(?:no|without\s+(?:a\s+)?)\s*due\s*date\b|\bundated\b", low):
         due = "none"
+    # "what's on for monday", "anything due on the 12th?": that one day only.
+    due_on = find_due(text, today) if today is not None and due == "any" else None
+    if due_on is not None and re.search(r"\b(?:next|this|coming)\s+(?:week|month|year)\b", low):
+        due_on = None  # a span, not a day: listed unfiltered rather than cut to one day
     query = None
     m = _QUERY.search(text)
     search = re.match(
@@ -1231,4 +1237,7 @@ def _list_intent(kind: Literal["list", "count"], text: str) -> Intent:
             tidy(re.sub(r"\b(?:in\s+(?:it|them|the\s+title)|tasks?)\b", "", m.group("q"), flags=_I))
             or None
         )
+    if due_on is not None:
+        query = None if query and find_due(query, today or due_on.value) else query
+        return Intent(kind, status=status, priority=priority, due_on=due_on.value, query=query)
     return Intent(kind, status=status, priority=priority, due_filter=due, query=query)
