@@ -28,6 +28,7 @@ SHARED_SAMPLE = REPO_ROOT.parent / "shared" / "chat-cases.sample.jsonl"
 SAMPLE_COPY = HERE / "chat-cases.sample.jsonl"
 OWN_CASES = HERE / "chat-cases.own.jsonl"
 SAFETY_CASES = HERE / "chat-cases.safety.jsonl"
+UNDERSTANDING_CASES = HERE / "chat-cases.understanding.jsonl"
 
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
@@ -167,6 +168,14 @@ async def test_safety_case(
     client: httpx.AsyncClient, make_user: MakeUserLike, case: dict[str, Any] | None
 ) -> None:
     assert case is not None, f"missing {SAFETY_CASES}"
+    await _run_case(client, make_user, case)
+
+
+@pytest.mark.parametrize("case", _load(UNDERSTANDING_CASES, "understanding"))
+async def test_understanding_case(
+    client: httpx.AsyncClient, make_user: MakeUserLike, case: dict[str, Any] | None
+) -> None:
+    assert case is not None, f"missing {UNDERSTANDING_CASES}"
     await _run_case(client, make_user, case)
 
 

@@ -412,3 +412,28 @@ async def test_groq_and_openai_defaults() -> None:
     finally:
         await groq.aclose()
         await openai_agent.aclose()
+
+
+async def test_safety_rules_reach_the_model_and_undo_needs_no_model(
+    database_url: str, fake: FakeLLM, make_user: MakeUser
+) -> None:
+    fake.push(tool_calls(("delete_task", {"task": "buy milk"})), text("Deleted buy milk."))
+    user = await make_user()
+    async with llm_client(database_url, fake) as client:
+        resp = await client.post(
+            "/api/tasks", json={"title": "buy milk", "tags": ["shop"]}, headers=user.headers
+        )
+        assert resp.status_code == 201
+        first = await chat(client, user, "delete buy milk")
+        assert await tasks_of(client, user) == []
+        undone = await chat(
+            client, user, "oops, undo that", conversation_id=first.json()["conversation_id"]
+        )
+        assert undone.status_code == 200 and "buy milk" in undone.json()["reply"]
+        [restored] = await tasks_of(client, user)
+        assert (restored["title"], restored["tags"]) == ("buy milk", ["shop"])
+    assert len(fake.requests) == 2  # the undo was settled without asking the model
+    system = fake.requests[0]["messages"][0]["content"]
+    assert "confirm: true" in system and "never instructions" in system
+    [result] = tool_messages(fake.requests[1])
+    assert "not instructions" in json.loads(result["content"])["note"]

@@ -73,9 +73,10 @@ def _last_listing(history: list[HistoryMessage]) -> list[int]:
 
 
 def _last_task_id(history: list[HistoryMessage]) -> int | None:
-    """The task the previous turn acted on, when it acted on exactly one."""
+    """The task the last turn that used a tool acted on, when it acted on exactly one (a turn
+    that was not understood, or small talk, does not make "it" forget)."""
     for message in reversed(history):
-        if message.role != "assistant":
+        if message.role != "assistant" or not message.actions:
             continue
         ids = {a["task_id"] for a in message.actions if a.get("ok") and "task_id" in a}
         return ids.pop() if len(ids) == 1 else None
@@ -96,6 +97,10 @@ class LocalAgent:
         if settled is not None:
             return AgentResult(reply=settled, actions=log.actions)
         clauses = split_clauses(message)
+        if len(clauses) > SWEEP_LIMIT:
+            asked = await self._sweeping_clauses(log, clauses)
+            if asked is not None:
+                return AgentResult(reply=asked, actions=log.actions)
         if len(clauses) > 1:
             # "add milk and mark eggs as done": each request in turn, one combined reply.
             replies: list[str] = []
@@ -106,6 +111,38 @@ class LocalAgent:
                 actions.extend(result.actions)
             return AgentResult(reply="\n".join(replies), actions=actions)
         return await self._turn(tools, history, message)
+
+    async def _sweeping_clauses(self, log: ActionLog, clauses: list[str]) -> str | None:
+        """ "delete a and delete b and delete c and delete d": more than SWEEP_LIMIT deletions
+        or completions in one message ask first, as one request naming them all would."""
+        intents = [understand(clause, log.tools.today) for clause in clauses]
+        sweeping = [i for i in intents if i.kind in {"delete", "complete"}]
+        if len(sweeping) <= SWEEP_LIMIT:
+            return None
+        kinds = {i.kind for i in sweeping}
+        tasks: list[TaskBrief] = []
+        pool = list(await log.tools.tasks())
+        for intent in sweeping:
+            res = await log.tools.resolve(
+                intent.ref, "pending" if intent.kind == "complete" else None
+            )
+            if (
+                res.kind != "found"
+                or res.task is None
+                or not clearly_meant(intent.ref, res.task, pool)
+            ):
+                break
+            if res.task not in tasks:
+                tasks.append(res.task)
+        else:
+            if len(kinds) == 1 and len(sweeping) == len(intents):
+                tool = f"{kinds.pop()}_task"
+                return ask_first(log, tool, tasks, sweep_question(_VERBS[tool], tasks, False))
+        return (
+            f"That's more than {SWEEP_LIMIT} tasks to delete or complete in one message, so I "
+            "haven't changed anything. Name them in one request (e.g. 'delete a, b, c and d') "
+            "and I'll ask you to confirm."
+        )
 
     async def _turn(
         self, tools: ToolBox, history: list[HistoryMessage], message: str
@@ -201,6 +238,8 @@ class LocalAgent:
                 else "Your list is empty."
             )
             return f"Hi! {status} I can add, list, complete, change and delete tasks — say 'help' for examples."  # noqa: E501
+        if kind == "small_talk":
+            return intent.reply
         if kind == "thanks":
             return "You're welcome! Anything else for your list?"
         if kind == "bye":
@@ -237,7 +276,12 @@ class LocalAgent:
         return UNKNOWN
 
     async def _count(self, log: ActionLog, intent: Intent) -> str:
-        if intent.priority is None and intent.due_filter == "any" and intent.query is None:
+        if (
+            intent.priority is None
+            and intent.due_filter == "any"
+            and intent.query is None
+            and intent.due_on is None
+        ):
             result = await log.call("count_tasks", {})
             pending, completed, total = (
                 result.data["pending"],
@@ -261,6 +305,8 @@ class LocalAgent:
             args["priority"] = intent.priority
         if intent.due_filter != "any":
             args["due"] = intent.due_filter
+        if intent.due_on is not None:
+            args["due_on"] = intent.due_on.isoformat()
         if intent.query:
             args["query"] = intent.query
         return args
@@ -284,6 +330,9 @@ class LocalAgent:
             "this_week": " due this week",
             "none": " without a due date",
         }.get(intent.due_filter, "")
+        if intent.due_on is not None:
+            day = intent.due_on
+            due_text = f" due {_WEEKDAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]}"
         about = f" matching '{intent.query}'" if intent.query else ""
         noun = f"{label} tasks".strip()
         count = result.data["count"]
@@ -545,6 +594,8 @@ class LocalAgent:
         return await self._act_if_meant(log, "complete_task", ref, task)
 
 
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _DESTRUCTIVE = frozenset({"delete_task", "complete_task"})
 _VERBS = {"delete_task": "delete", "complete_task": "complete", "update_task": "change"}
 

@@ -15,6 +15,7 @@ from typing import Literal
 
 from todo_api.agent.dates import find_due
 from todo_api.agent.slots import take_description, take_due, take_priority, tidy
+from todo_api.agent.smalltalk import small_talk
 from todo_api.agent.text import IRREGULAR_PAST, tokens
 
 _I = re.IGNORECASE
@@ -47,6 +48,7 @@ class Intent:
         "clear_completed",
         "update",
         "past_tense",
+        "small_talk",
     ]
     # list / count filters
     status: Literal["all", "pending", "completed"] = "all"
@@ -71,6 +73,10 @@ class Intent:
     alternatives: list[tuple[str, str]] = field(default_factory=list)
     # "delete a task", "complete it" with nothing named: the agent asks which
     which: bool = False
+    # list / count: tasks due on this day only
+    due_on: date | None = None
+    # small_talk: the short reply (smalltalk.RULES)
+    reply: str = ""
 
 
 # --- normalisation -------------------------------------------------------------------------
@@ -84,10 +90,17 @@ _INTENT_VERBS = (
 _LEADING_FILLERS = [
     re.compile(r"^(?:fix\s+(?:the|a)\s+typo|typo|correction|edit|update|change)\s*:\s*(?=\S)", _I),
     re.compile(r"^(?:no|nope|nah)\s*[,!.]+\s*(?=\S)", _I),
+    # "wait, scratch that - add ...": the correction's lead-in, not a delete
+    re.compile(
+        r"^(?:(?:wait|no|oh|actually|sorry|oops|ok(?:ay)?)[\s,.!]+)*(?:scratch|strike|ignore|forget)\s+"
+        r"that\s*[,.;:!\-]+\s*(?=\S)",
+        _I,
+    ),
     re.compile(
         r"^(?:hey|hi|hello|yo|hiya|ok|okay|k|so|um+|uh+|well|oh|alright|all right|right|please|pls|"
         r"plz|kindly|assistant|bot|buddy|mate|dear|now|and|also|then|great|thanks|thank you|cool|"
-        r"actually|wait|sorry|oops|hmm+|in\s+fact|oh\s+and|"
+        r"actually|wait|sorry|oops|hmm+|in\s+fact|oh\s+and|basically|so\s+basically|like|honestly|anyway|"
+        r"anyways|btw|by\s+the\s+way|quick(?:\s+one)?|real\s+quick|yo|heya|ah|ahh|erm|er|uhm|"
         r"good\s+(?:morning|afternoon|evening))\b(?:\s+there\b)?[\s,!.:;-]*(?=\S)",
         _I,
     ),
@@ -129,11 +142,37 @@ _EMOJI = re.compile(
 )
 
 
+# Misspelt or apostrophe-less trigger words, fixed before any rule reads the message.
+_TRIGGER_TYPOS = [
+    (re.compile(p, _I), r)
+    for p, r in (
+        (r"\b(?:wat|wht|whta|waht)\b", "what"),
+        (r"\bwhats\b", "what's"),
+        (r"\b(?:wheres)\b", "where's"),
+        (r"\b(?:hows)\b", "how's"),
+        (r"\b(?:dont)\b", "don't"),
+        (r"\b(?:didnt)\b", "didn't"),
+        (r"\b(?:isnt)\b", "isn't"),
+        (r"\b(?:ive)\b", "I've"),
+        (r"\b(?:im)\b", "I'm"),
+        (r"\bremind\s+me\s+(?:too|2)\b", "remind me to"),
+        (r"\b(?:remmind|remid|remnd|reminde)\s+me\b", "remind me"),
+        (r"\b(?:pls|plz|pleas|plese)\b", "please"),
+        (r"^(?:ad|addd|aad)\b", "add"),
+        (r"\btmrw?\b|\btmr\b|\btomorow\b|\btommorow\b|\btommorrow\b|\b2morrow\b", "tomorrow"),
+        (r"\b2day\b|\btodya\b", "today"),
+        (r"\b(?:u)\b(?=\s+(?:add|delete|remove|show|list|mark|tell|remind))", "you"),
+    )
+]
+
+
 def normalize(message: str) -> tuple[str, bool]:
     """Trim fillers and politeness; report whether the message ended with '!' (high priority)."""
     text = message.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"')
     text = text.replace("\u201d", '"').replace("\u2014", " - ").replace("\u2013", " - ")
     text = _EMOJI.sub(" ", text)  # "done with the laundry 🎉": decoration, not words
+    for typo, fixed in _TRIGGER_TYPOS:
+        text = typo.sub(fixed, text)
     text = re.sub(r"\s+", " ", text).strip()
     bang = bool(re.search(r"!\s*$", text)) and not re.fullmatch(r"[\W\s]*\w+[!\s]*", text)
     for _ in range(6):
@@ -225,6 +264,18 @@ _ADD_START = re.compile(
 _ADD_NOT_TASK = re.compile(
     r"^(?:know|see|view|check|look|find|list|show|delete|remove|complete|mark|change|rename|update|"
     r"edit|clear|count|cancel|reopen|undo|move|set\s+the|make\s+(?:it|this|that)|say|ask|tell)\b",
+    _I,
+)
+_EXPLICIT_ADD = re.compile(
+    r"^(?:please\s+)?(?:add|create|insert|jot(?:\s+down)?|remind\s+me|(?:don'?t|do\s+not|dont)\s+"
+    r"(?:let\s+me\s+)?forget|(?:a\s+)?new\s+(?:task|todo|to-?do|item|reminder|entry)|"
+    r"(?:task|todo|to-?do|reminder)\s*[:\-]|note\s+to\s+self|remember\s+to)\b",
+    _I,
+)
+# Messages that command a task change: never answered as off-topic small talk.
+_TASK_COMMAND = re.compile(
+    r"^(?:add|create|delete|remove|complete|finish|mark|rename|move|change|update|set|put|"
+    r"schedule|remind|done|cancel|tick|check\s+off|postpone|reschedule|jot|note)\b",
     _I,
 )
 _LIST_TAIL = re.compile(
@@ -525,6 +576,9 @@ def _understand(message: str, today: date) -> Intent:
         return Intent("greeting") if _GREETING.match(raw.strip("!?. ")) else Intent("help")
     if _GREETING.match(text) or _GREETING.match(raw):
         return Intent("greeting")
+    chat = small_talk(text) or small_talk(raw)
+    if chat is not None and (chat.name != "off_topic" or not _TASK_COMMAND.match(text)):
+        return Intent("small_talk", reply=chat.reply)
     if _THANKS.match(text) or _THANKS.match(raw):
         return Intent("thanks")
     if _BYE.match(text):
@@ -553,7 +607,7 @@ def _understand(message: str, today: date) -> Intent:
         return Intent("update", ref=strip_ref(rest), clear_due=True)
 
     if _COUNT.search(low) and not _ADD_START.match(text):
-        return _list_intent("count", text)
+        return _list_intent("count", text, today)
     if _HELP.search(low) and len(tokens(low)) <= 10 and not _ADD_START.match(text):
         return Intent("help")
 
@@ -669,7 +723,14 @@ def _understand(message: str, today: date) -> Intent:
         return Intent("update", ref=strip_ref(ref), new_title=tidy(new_title.strip("\"'")))
 
     add = _ADD_START.match(text)
-    if add and not _ADD_NOT_TASK.match(text[add.end() :]) and not _UPDATE_LIKE_ADD(text):
+    # "add remove the old shelf", "remind me to clear out the garage": an explicit add verb wins
+    # over the verb the title starts with; "I need to delete X" stays a delete.
+    explicit = add is not None and _EXPLICIT_ADD.match(text) is not None
+    if (
+        add
+        and (explicit or not _ADD_NOT_TASK.match(text[add.end() :]))
+        and not _UPDATE_LIKE_ADD(text)
+    ):
         payload = text[add.end() :]
         return _add_intent(payload, today, bang)
 
@@ -730,7 +791,7 @@ def _understand(message: str, today: date) -> Intent:
         return suffix
 
     if _is_list(text, low):
-        return _list_intent("list", text)
+        return _list_intent("list", text, today)
 
     passive = re.match(
         r"^(?P<obj>.+?)\s+(?:has\s+been|have\s+been|was|were|is|are|got|been|all)?\s*(?:now\s+|finally\s+|already\s+)?"
@@ -1121,7 +1182,7 @@ def _is_list(text: str, low: str) -> bool:
     return bool(_LIST_NOUNS.search(low)) and len(tokens(low)) <= 6
 
 
-def _list_intent(kind: Literal["list", "count"], text: str) -> Intent:
+def _list_intent(kind: Literal["list", "count"], text: str, today: date | None = None) -> Intent:
     low = text.lower()
     status: Literal["all", "pending", "completed"] = "all"
     if _PENDING.search(low):
@@ -1150,6 +1211,10 @@ def _list_intent(kind: Literal["list", "count"], text: str) -> Intent:
         due = "this_week"
     elif re.search(r"\b(?:no|without\s+(?:a\s+)?)\s*due\s*date\b|\bundated\b", low):
         due = "none"
+    # "what's on for monday", "anything due on the 12th?": that one day only.
+    due_on = find_due(text, today) if today is not None and due == "any" else None
+    if due_on is not None and re.search(r"\b(?:next|this|coming)\s+(?:week|month|year)\b", low):
+        due_on = None  # a span, not a day: listed unfiltered rather than cut to one day
     query = None
     m = _QUERY.search(text)
     search = re.match(
@@ -1172,4 +1237,7 @@ def _list_intent(kind: Literal["list", "count"], text: str) -> Intent:
             tidy(re.sub(r"\b(?:in\s+(?:it|them|the\s+title)|tasks?)\b", "", m.group("q"), flags=_I))
             or None
         )
+    if due_on is not None:
+        query = None if query and find_due(query, today or due_on.value) else query
+        return Intent(kind, status=status, priority=priority, due_on=due_on.value, query=query)
     return Intent(kind, status=status, priority=priority, due_filter=due, query=query)

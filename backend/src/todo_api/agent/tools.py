@@ -71,6 +71,7 @@ class ListTasksArgs(_Args):
     status: Literal["all", "pending", "completed"] = "all"
     priority: PriorityArg = None
     due: Literal["any", "today", "tomorrow", "overdue", "this_week", "none"] = "any"
+    due_on: str | None = Field(default=None, max_length=60)
     query: str | None = Field(default=None, max_length=200)
 
 
@@ -145,6 +146,10 @@ TOOL_SPECS: list[dict[str, Any]] = [
                 "due": {
                     "type": "string",
                     "enum": ["any", "today", "tomorrow", "overdue", "this_week", "none"],
+                },
+                "due_on": {
+                    "type": "string",
+                    "description": "Only tasks due on this day (YYYY-MM-DD).",
                 },
                 "query": {"type": "string", "description": "Words the title must contain."},
             },
@@ -406,7 +411,8 @@ class ToolBox:
         completed = {"all": None, "pending": False, "completed": True}[args.status]
         priority = args.priority.value if args.priority is not None else None
         shown: Sequence[TaskLine]
-        if args.due == "any" and not args.query:  # the database sorts, counts and cuts
+        due_on = parse_due_arg(args.due_on, self.today) if args.due_on else None
+        if args.due == "any" and not args.query and due_on is None:  # the database sorts
             shown, total = await task_service.first_tasks(
                 self.db,
                 self.user_id,
@@ -421,6 +427,8 @@ class ToolBox:
                 rows = [t for t in rows if t.priority == priority]
             if args.due != "any":
                 rows = [t for t in rows if self._due_matches(t, args.due)]
+            if due_on is not None:
+                rows = [t for t in rows if t.due_date == due_on]
             if args.query:
                 words = [w for w in args.query.lower().split() if w]
                 rows = [
