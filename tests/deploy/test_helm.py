@@ -736,6 +736,33 @@ VALUE_EFFECTS: list[tuple[str, list[str], ValueCheck, Any]] = [
         "30",
     ),
     (
+        "postgresql.fullnameOverride",
+        ["--set", "postgresql.fullnameOverride=db"],
+        lambda o: sorted(
+            policy.ident(x) for x in o if x["metadata"]["name"] == "db" and x["kind"] != "Secret"
+        ),
+        ["Service/db", "StatefulSet/db"],
+    ),
+    (
+        "backend.secrets.envFromExistingSecret",
+        [
+            "--set-string",
+            "backend.secrets.authSecret=",  # the Secret you manage holds it
+            "--set-string",
+            "backend.secrets.existingSecret=app-env",
+            "--set",
+            "backend.secrets.envFromExistingSecret=true",
+        ],
+        lambda o: (
+            container(find(o, "Deployment", "todo-backend"), "api")["envFrom"],
+            sorted(env_of(container(find(o, "Deployment", "todo-backend"), "api"))),
+        ),
+        (
+            [{"configMapRef": {"name": "todo-backend"}}, {"secretRef": {"name": "app-env"}}],
+            ["DATABASE_URL"],  # still from the in-cluster database's Secret
+        ),
+    ),
+    (
         "frontend.trustedProxyIps",
         ["--set-string", "frontend.trustedProxyIps=10.0.0.5\\,10.0.0.6"],
         lambda o: find(o, "ConfigMap", "todo-frontend")["data"]["TRUSTED_PROXY_IPS"],
@@ -871,6 +898,12 @@ def test_value_changes_output(
 
 # ------------------------------------------------------------------------------ bad values
 BAD_VALUES: list[tuple[str, str, list[str], list[str]]] = [
+    (
+        "env-from-without-a-secret",
+        "todo-backend",
+        ["--set", "secrets.envFromExistingSecret=true", *BACKEND_SECRETS],
+        ["secrets.envFromExistingSecret loads secrets.existingSecret whole"],
+    ),
     (
         "pdb-without-a-budget",
         "todo-frontend",
