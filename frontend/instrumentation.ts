@@ -1,7 +1,9 @@
 // Runs once when the server starts, before it handles requests (Next.js instrumentation hook).
-// Node.js only: this app has no Edge code (proxy.ts and the routes run on Node.js).
-import { installClientAddressHook } from "./lib/client-address-hook";
-
-export function register() {
-  installClientAddressHook();
+// Next.js also compiles this file for the Edge runtime; the hook needs Node.js, so it is loaded
+// only there (NEXT_RUNTIME is set by Next.js for each bundle).
+export async function register() {
+  if (process.env.NEXT_RUNTIME === "nodejs") {
+    const { installClientAddressHook } = await import("./lib/client-address-hook");
+    installClientAddressHook();
+  }
 }

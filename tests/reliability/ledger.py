@@ -76,8 +76,10 @@ ITEMS: tuple[Item, ...] = (
         6,
         "test_abuse_limits",
         "Abuse limits",
-        "Login and chat are rate-limited (429 + Retry-After); body and chat message sizes are "
-        "capped; CORS answers only configured origins; the frontend sends security headers.",
+        "Login and chat are rate-limited (429 + Retry-After), and a client that rotates "
+        "X-Forwarded-For through the real frontend is still one address to the per-IP limit; "
+        "body and chat message sizes are capped; CORS answers only configured origins; the "
+        "frontend sends security headers.",
     ),
     Item(
         7,
@@ -225,6 +227,12 @@ RELATED = [
     "scripts/soak.py --duration 600`; same load and bounds as item 8, longer).",
     "- In-process provider tests (500/429/timeout/bad tool calls/step limit) are in "
     "`backend/tests/agent/test_llm_provider.py`; item 5 adds the system-level view.",
+    "- Input hygiene, in-process on SQLite and PostgreSQL: weak passwords and Unicode email "
+    "twins (`backend/tests/api/test_account_hygiene.py`), hidden characters in titles and "
+    "descriptions at every door (`test_text_rules.py`), non-ASCII search "
+    "(`test_tasks_search_unicode.py`), the per-user task cap (`test_tasks_cap.py`); the "
+    "frontend's client address (`frontend/tests/unit/client-address.test.mjs`, "
+    "`frontend/tests/e2e/proxy.test.mjs`).",
 ]
 
 
