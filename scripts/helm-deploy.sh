@@ -318,7 +318,8 @@ cmd_uninstall() {
   else
     local left
     left=$(kc get pvc -l "app.kubernetes.io/instance=$RELEASE" -o name 2>/dev/null || true)
-    [ -z "$left" ] || info "kept the database volume ($left); PURGE=1 deletes it"
+    # The chart keeps the generated password Secret with the volume: a reinstall opens the data.
+    [ -z "$left" ] || info "kept the database volume ($left) and its password Secret: a reinstall finds the data; PURGE=1 deletes them"
   fi
   printf '\nRelease %s is uninstalled from namespace %s.\n' "$RELEASE" "$NAMESPACE"
 }
