@@ -62,7 +62,7 @@ TMPDIR_HELM=""
 cleanup() { [ -z "$TMPDIR_HELM" ] || rm -rf "$TMPDIR_HELM"; }
 trap on_error ERR
 trap cleanup EXIT
-usage() { sed -n '2,/^set -E/{/^set -E/d;s/^# \{0,1\}//;p}' "$0"; }
+usage() { sed -n '2,/^set -E/{/^set -E/d;s/^# \{0,1\}//;p;}' "$0"; }  # p;} for BSD sed (macOS)
 
 need() {  # BINARY WHAT-TO-DO
   command -v "$1" >/dev/null 2>&1 || die "$1 not found: $2"
@@ -85,8 +85,10 @@ pending_recovery() {  # -> the command that unlocks a stuck release, or nothing
     | grep -oE '"status":"pending-[a-z]+"' | head -n1 | cut -d'"' -f4 || true)
   [ -n "$status" ] || return 0
   history=$(hl history "$RELEASE" -o json 2>/dev/null || true)
-  # the newest revision that was deployed and healthy (one JSON record per line)
-  last=$(printf '%s\n' "$history" | sed 's/},{/}\n{/g' | grep -E '"status":"(deployed|superseded)"' \
+  # the newest revision that was deployed and healthy: one record per line (Helm writes
+  # "revision" and "status" before "description", the only free text; tr, not sed: BSD sed
+  # has no \n in replacements)
+  last=$(printf '%s\n' "$history" | tr '}' '\n' | grep -E '"status":"(deployed|superseded)"' \
     | grep -oE '"revision":[0-9]+' | cut -d: -f2 | sort -n | tail -n1 || true)
   local helm_cmd="helm --kube-context $PROFILE -n $NAMESPACE"
   if [ "$status" = pending-install ] || [ -z "$last" ]; then
@@ -246,7 +248,7 @@ summary() {
   local fix
   fix=$(pending_recovery)
   [ -z "$fix" ] || printf '\n    WARNING: %s\n\n' "$fix"
-  hl status "$RELEASE" | sed -n '1,/^NOTES/{/^NOTES/d;p}' | sed 's/^/    /'
+  hl status "$RELEASE" | sed -n '1,/^NOTES/{/^NOTES/d;p;}' | sed 's/^/    /'
   printf '\n'
   hl history "$RELEASE" --max 5 | sed 's/^/    /'
   printf '\n'
@@ -316,7 +318,8 @@ cmd_uninstall() {
   else
     local left
     left=$(kc get pvc -l "app.kubernetes.io/instance=$RELEASE" -o name 2>/dev/null || true)
-    [ -z "$left" ] || info "kept the database volume ($left); PURGE=1 deletes it"
+    # The chart keeps the generated password Secret with the volume: a reinstall opens the data.
+    [ -z "$left" ] || info "kept the database volume ($left) and its password Secret: a reinstall finds the data; PURGE=1 deletes them"
   fi
   printf '\nRelease %s is uninstalled from namespace %s.\n' "$RELEASE" "$NAMESPACE"
 }

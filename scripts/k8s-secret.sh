@@ -37,7 +37,7 @@ OUTPUT=""
 
 say() { printf '  [k8s-secret] %s\n' "$*"; }
 die() { printf '  [k8s-secret] ERROR: %s\n' "$*" >&2; exit 1; }
-usage() { sed -n '2,/^set -E/{/^set -E/d;s/^# \{0,1\}//;p}' "$0"; }
+usage() { sed -n '2,/^set -E/{/^set -E/d;s/^# \{0,1\}//;p;}' "$0"; }  # p;} for BSD sed (macOS)
 # shellcheck source-path=SCRIPTDIR source=lib/envfile.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/envfile.sh"
 

@@ -50,7 +50,7 @@ APP_LABEL=app.kubernetes.io/part-of=todo-chatbot
 WORK=""
 trap on_error ERR
 trap '[ -z "$WORK" ] || rm -rf "$WORK"' EXIT
-usage() { sed -n '2,/^set -E/{/^set -E/d;s/^# \{0,1\}//;p}' "$0"; }
+usage() { sed -n '2,/^set -E/{/^set -E/d;s/^# \{0,1\}//;p;}' "$0"; }  # p;} for BSD sed (macOS)
 
 mk() { "$MINIKUBE_BIN" -p "$PROFILE" "$@"; }
 kc() { "$KUBECTL_BIN" --context "$PROFILE" -n "$NAMESPACE" "$@"; }

@@ -57,7 +57,13 @@ cluster_runtime() {  # the node's container runtime as Kubernetes reports it, e.
 
 CLUSTER_IMAGES=""
 in_cluster() {  # REF (name:tag): is it in the node's image store? (`minikube image ls`, any runtime)
-  printf '%s\n' "$CLUSTER_IMAGES" | grep -Eq "(^|/)$1\$"
+  local line
+  while IFS= read -r line; do
+    case "$line" in "$1" | */"$1") return 0 ;; esac   # docker.io/library/REF on every runtime
+  done <<EOF
+$CLUSTER_IMAGES
+EOF
+  return 1
 }
 
 IMAGE_BUILDER=${IMAGE_BUILDER:-}

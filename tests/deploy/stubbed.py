@@ -28,7 +28,7 @@ case "${1:-} ${2:-}" in
       *" --format "*) printf '%s' "$state" ;;
       *) printf 'host: %s\n' "${state%% *}" ;;
     esac
-    [ "$state" = "Running Running" ] ;;
+    [ "$state" = "Running Running" ] || exit 7 ;;
   "start "*) echo "Running Running" >"$STUB_DIR/status" ;;
   "stop "*) echo "Stopped Stopped" >"$STUB_DIR/status" ;;
   "image ls") cat "$STUB_DIR/images" 2>/dev/null || true ;;
@@ -62,9 +62,12 @@ case " $* " in
     n=$(find "$STUB_DIR" -name 'applied-*.yaml' | wc -l | tr -d ' ')
     while [ "$1" != -f ]; do shift; done
     cp "$2" "$STUB_DIR/applied-$n.yaml"
+    if grep -q '^kind: Secret' "$2"; then
+      echo "${STUB_SECRET_APPLY-secret/backend-secret unchanged}"
+    fi
     echo "applied $2" ;;
   *" get job backend-migrate "*) printf 'Complete ' ;;
-  *" get deployment/"*) [ -n "${STUB_DEPLOYED:-}" ] ;;
+  *" get deployment/"*) [ -n "${STUB_DEPLOYED:-}" ] || exit 1 ;;
   *" get secret "*) exit 1 ;;
 esac
 exit 0

@@ -211,3 +211,25 @@ def test_no_bash4_only_constructs(script: Path) -> None:
             continue
         assert name in NON_EMPTY, f"{script.name} expands ${{{name}[@]}}, which may be empty"
         assert re.search(NON_EMPTY[name], text, re.M), f"{script.name}: {name} may start empty"
+
+
+#: GNU-only tool uses that fail with macOS's BSD tools.
+GNU_ONLY = {
+    "BSD sed needs ';' before '}'": r"sed [^\n]*[^;\s]\}'",
+    "BSD sed has no \\n in a replacement": r"sed [^\n]*s/[^/\n]*/[^/\n]*\\n",
+    "sed -i needs a suffix on BSD": r"\bsed -i\b",
+    "readlink -f": r"\breadlink -f\b",
+    "grep -P": r"\bgrep -[a-zA-Z]*P",
+    "date -d": r"\bdate -d\b",
+    "xargs -r": r"\bxargs -[a-zA-Z]*r",
+}
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
+def test_no_gnu_only_tool_options(script: Path) -> None:
+    """The scripts run on macOS too: no option or syntax only GNU coreutils/sed/grep know."""
+    text = "\n".join(
+        line for line in script.read_text().splitlines() if not line.lstrip().startswith("#")
+    )
+    for what, pattern in GNU_ONLY.items():
+        assert not re.search(pattern, text), f"{script.name}: {what}"

@@ -233,3 +233,34 @@ def test_the_images_carry_the_tag_as_app_version(name: str) -> None:
     if name == "frontend":
         route = (REPO / "frontend" / "app" / "health" / "route.ts").read_text()
         assert 'version: process.env.APP_VERSION || "dev"' in route
+
+
+@pytest.mark.parametrize(
+    ("secret_apply", "deployed", "restarted"),
+    [
+        ("secret/backend-secret configured", "1", True),  # new values: running pods re-read them
+        ("secret/backend-secret configured", "", False),  # first install: nothing to restart
+        ("secret/backend-secret unchanged", "1", False),  # same values, same tags: nothing rolls
+    ],
+)
+def test_up_restarts_running_deployments_only_for_new_secret_values(
+    box: Sandbox, secret_apply: str, deployed: str, restarted: bool
+) -> None:
+    proc = box.run("minikube.sh", "up", STUB_SECRET_APPLY=secret_apply, STUB_DEPLOYED=deployed)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    restarts = [c for c in box.calls("kubectl") if " rollout restart " in c]
+    if restarted:
+        assert [r.rsplit(" ", 1)[1] for r in restarts] == [
+            "deployment/backend",
+            "deployment/frontend",
+        ]
+    else:
+        assert restarts == []
+
+
+def test_status_of_a_stopped_cluster_says_how_to_start_it(box: Sandbox) -> None:
+    (box.stubs / "status").write_text("Stopped Stopped")
+    proc = box.run("minikube.sh", "status")
+    assert proc.returncode == 0, proc.stderr
+    assert "not running: scripts/minikube.sh up" in proc.stdout
+    assert not [c for c in box.calls("kubectl") if "containerRuntimeVersion" in c]
