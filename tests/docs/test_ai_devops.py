@@ -90,7 +90,8 @@ def test_every_kagent_file_is_in_the_kustomization(kagent_objs: list[dict[str, A
 
 def backend_service() -> tuple[str, int, str]:
     """(Service name, port, namespace) of the backend as scripts/minikube.sh deploys it."""
-    service = yaml.safe_load((REPO / "deploy/k8s/base/backend/service.yaml").read_text())
+    rendered = (REPO / "deploy/k8s/base/backend/generated.yaml").read_text()
+    service = next(o for o in yaml.safe_load_all(rendered) if o and o["kind"] == "Service")
     script = (REPO / "scripts/minikube.sh").read_text()
     m = re.search(r"^NAMESPACE=\$\{NAMESPACE:-([\w-]+)\}", script, re.M)
     assert m, "scripts/minikube.sh no longer sets a default NAMESPACE"
