@@ -31,6 +31,7 @@ from todo_api.core.security import create_access_token
 from todo_api.main import create_app
 from todo_api.mcp_server import TOOL_DATABASE_ERROR
 from todo_api.models import User
+from todo_api.schemas import TaskCreate
 from todo_api.services import tasks as task_service
 
 TOOLS = {
@@ -270,3 +271,37 @@ async def test_database_errors_are_a_generic_tool_error(
     assert result.is_error and text == TOOL_DATABASE_ERROR
     for leak in ("INSERT", "424242", "secret title", "driver", "integer"):
         assert leak not in text
+
+
+async def test_refused_text_is_a_one_line_argument_error(served: Served) -> None:
+    """Titles and descriptions follow the REST rules (schemas.Title/Description) at the tool's
+    argument check: a refusal is one line naming the field and the character, not a pydantic
+    report of the task model, and the tool schema states the lengths."""
+    token = await served.token()
+    async with mcp_client(served, token) as client:
+        listed = (await client.list_tools()).tools
+        specs = {tool.name: tool.input_schema["properties"] for tool in listed}
+        rest = TaskCreate.model_json_schema()["properties"]
+        for tool in ("add_task", "update_task"):
+            for field in ("title", "description"):
+                for limit in ("minLength", "maxLength"):
+                    assert specs[tool][field].get(limit) == rest[field].get(limit), (tool, field)
+        await client.call_tool("add_task", {"title": "keep me"})
+        refused = [
+            ("add_task", {"title": "buy\nmilk"}, "title", "a line break (U+000A)"),
+            ("add_task", {"title": "pay \u202erent"}, "title", "bidirectional override"),
+            ("add_task", {"title": "x", "description": "bell\x07"}, "description", "U+0007"),
+            ("add_task", {"title": "x" * 201}, "title", "at most 200 characters"),
+            ("update_task", {"task": "keep", "title": "a\u200bb"}, "title", "zero-width space"),
+            ("update_task", {"task": "keep", "description": "\x1b[2J"}, "description", "U+001B"),
+        ]
+        for tool, arguments, field, reason in refused:
+            result = await client.call_tool(tool, arguments)
+            text = result.content[0].text
+            assert result.is_error and structured(result)["error"] == "invalid_arguments", text
+            assert "\n" not in text and text.startswith(f"Invalid arguments for {tool}: {field}: ")
+            assert reason in text, text
+        kept = await client.call_tool("update_task", {"task": "keep", "description": "a\r\n\tb"})
+        assert not kept.is_error
+        assert structured(kept)["task"]["description"] == "a\n\tb"
+        assert structured(await client.call_tool("count_tasks", {}))["pending"] == 1

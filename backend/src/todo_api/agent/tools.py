@@ -22,7 +22,7 @@ from todo_api.agent.matching import Resolution, parse_id, resolve
 from todo_api.core.metrics import CHAT_TOOL_CALLS
 from todo_api.db_direct import Db
 from todo_api.models import MAX_ID
-from todo_api.schemas import Priority, TaskCreate, TaskUpdate
+from todo_api.schemas import Description, Priority, TaskCreate, TaskUpdate, Title
 from todo_api.services import tasks as task_service
 from todo_api.services.errors import NotFound
 from todo_api.services.tasks import TaskBrief, TaskLine
@@ -61,8 +61,10 @@ class _Args(BaseModel):
 
 
 class AddTaskArgs(_Args):
-    title: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=2000)
+    # The REST rules (lengths, no line breaks or hidden characters): a refusal is then one
+    # argument error here, not a task-model report from inside the tool.
+    title: Title
+    description: Description = ""
     priority: PriorityArg = None
     due_date: str | None = Field(default=None, max_length=60)
 
@@ -86,8 +88,8 @@ class SweepingRefArgs(TaskRefArgs):
 
 class UpdateTaskArgs(_Args):
     task: TaskRef
-    title: str | None = Field(default=None, min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=2000)
+    title: Title | None = None
+    description: Description | None = None
     priority: PriorityArg = None
     due_date: str | None = Field(default=None, max_length=60)
 
@@ -109,6 +111,9 @@ _DUE_PROP = {
     "description": "Due date as YYYY-MM-DD (relative phrases such as 'tomorrow' are accepted).",
 }
 _PRIORITY_PROP = {"type": "string", "enum": ["low", "medium", "high"]}
+# The limits of schemas.Title and Description, for callers that read the schema.
+_TITLE_LENGTH = {"minLength": 1, "maxLength": 200}
+_DESCRIPTION_LENGTH = {"maxLength": 2000}
 _CONFIRM_PROP = {
     "type": "boolean",
     "description": (
@@ -127,8 +132,16 @@ TOOL_SPECS: list[dict[str, Any]] = [
         "parameters": {
             "type": "object",
             "properties": {
-                "title": {"type": "string", "description": "Short title, e.g. 'buy milk'."},
-                "description": {"type": "string", "description": "Optional longer notes."},
+                "title": {
+                    "type": "string",
+                    "description": "Short title, e.g. 'buy milk'.",
+                    **_TITLE_LENGTH,
+                },
+                "description": {
+                    "type": "string",
+                    "description": "Optional longer notes.",
+                    **_DESCRIPTION_LENGTH,
+                },
                 "priority": _PRIORITY_PROP,
                 "due_date": _DUE_PROP,
             },
@@ -194,8 +207,8 @@ TOOL_SPECS: list[dict[str, Any]] = [
             "type": "object",
             "properties": {
                 "task": _TASK_PROP,
-                "title": {"type": "string", "description": "The new title."},
-                "description": {"type": "string"},
+                "title": {"type": "string", "description": "The new title.", **_TITLE_LENGTH},
+                "description": {"type": "string", **_DESCRIPTION_LENGTH},
                 "priority": _PRIORITY_PROP,
                 "due_date": _DUE_PROP,
             },
