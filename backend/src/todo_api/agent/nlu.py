@@ -9,6 +9,7 @@ references and lists of several tasks. What is left after the slots is the title
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
@@ -567,261 +568,383 @@ def understand(message: str, today: date) -> Intent:
     return intent
 
 
+@dataclass
+class _Message:
+    """One message as the rules read it. `text` is normalized (fillers and politeness trimmed)
+    and a few rules rewrite it for the rules after them ("urgent: X" reads as "add X, urgent")."""
+
+    raw: str
+    text: str
+    bang: bool
+    today: date
+
+    @property
+    def low(self) -> str:
+        return self.text.lower()
+
+
 def _understand(message: str, today: date) -> Intent:
+    """The first rule of RULES that reads the message decides its intent."""
     raw = re.sub(r"\s+", " ", message).strip()
     text, bang = normalize(raw)
-    low = text.lower()
+    msg = _Message(raw, text, bang, today)
+    for _name, rule in RULES:
+        intent = rule(msg)
+        if intent is not None:
+            return intent
+    return Intent("unknown")
 
-    if not text:
-        return Intent("greeting") if _GREETING.match(raw.strip("!?. ")) else Intent("help")
-    if _GREETING.match(text) or _GREETING.match(raw):
-        return Intent("greeting")
-    chat = small_talk(text) or small_talk(raw)
-    if chat is not None and (chat.name != "off_topic" or not _TASK_COMMAND.match(text)):
+
+def _rule_empty(msg: _Message) -> Intent | None:
+    if msg.text:
+        return None
+    return Intent("greeting") if _GREETING.match(msg.raw.strip("!?. ")) else Intent("help")
+
+
+def _rule_greeting(msg: _Message) -> Intent | None:
+    return Intent("greeting") if _GREETING.match(msg.text) or _GREETING.match(msg.raw) else None
+
+
+def _rule_small_talk(msg: _Message) -> Intent | None:
+    chat = small_talk(msg.text) or small_talk(msg.raw)
+    if chat is not None and (chat.name != "off_topic" or not _TASK_COMMAND.match(msg.text)):
         return Intent("small_talk", reply=chat.reply)
-    if _THANKS.match(text) or _THANKS.match(raw):
+    if _THANKS.match(msg.text) or _THANKS.match(msg.raw):
         return Intent("thanks")
-    if _BYE.match(text):
-        return Intent("bye")
+    return Intent("bye") if _BYE.match(msg.text) else None
 
-    # Edits that would otherwise look like adds or deletes.
-    desc = _SET_DESCRIPTION.match(text)
-    if desc:
-        ref = next((desc.group(g) for g in ("ref", "ref2", "ref3", "ref4") if desc.group(g)), "")
-        value = next(
-            (desc.group(g) for g in ("desc", "desc2", "desc3", "desc4") if desc.group(g)), ""
-        )
-        return Intent("update", ref=strip_ref(ref), new_description=value.strip().strip("\"'"))
-    clear_due = _CLEAR_DUE.search(text)
-    if clear_due and re.match(
-        r"^(?:remove|clear|delete|drop|unset|take|get|set|change|make|update)\b", low
-    ):
-        rest = (text[: clear_due.start()] + " " + text[clear_due.end() :]).strip()
-        rest = re.sub(
-            r"^(?:remove|clear|delete|drop|unset|take|get|set|change|make|update)\b",
-            "",
-            rest,
-            flags=_I,
-        )
-        rest = re.sub(r"\b(?:to\s+)?(?:none|nothing|no\s+date)$", "", rest, flags=_I)
-        return Intent("update", ref=strip_ref(rest), clear_due=True)
 
-    if _COUNT.search(low) and not _ADD_START.match(text):
-        return _list_intent("count", text, today)
-    if _HELP.search(low) and len(tokens(low)) <= 10 and not _ADD_START.match(text):
+def _rule_set_description(msg: _Message) -> Intent | None:
+    desc = _SET_DESCRIPTION.match(msg.text)
+    if not desc:
+        return None
+    ref = next((desc.group(g) for g in ("ref", "ref2", "ref3", "ref4") if desc.group(g)), "")
+    value = next((desc.group(g) for g in ("desc", "desc2", "desc3", "desc4") if desc.group(g)), "")
+    return Intent("update", ref=strip_ref(ref), new_description=value.strip().strip("\"'"))
+
+
+_CLEAR_DUE_VERB = re.compile(
+    r"^(?:remove|clear|delete|drop|unset|take|get|set|change|make|update)\b", _I
+)
+
+
+def _rule_clear_due(msg: _Message) -> Intent | None:
+    clear_due = _CLEAR_DUE.search(msg.text)
+    if not clear_due or not _CLEAR_DUE_VERB.match(msg.low):
+        return None
+    text = msg.text
+    rest = (text[: clear_due.start()] + " " + text[clear_due.end() :]).strip()
+    rest = _CLEAR_DUE_VERB.sub("", rest)
+    rest = re.sub(r"\b(?:to\s+)?(?:none|nothing|no\s+date)$", "", rest, flags=_I)
+    return Intent("update", ref=strip_ref(rest), clear_due=True)
+
+
+def _rule_count_or_help(msg: _Message) -> Intent | None:
+    if _ADD_START.match(msg.text):
+        return None
+    if _COUNT.search(msg.low):
+        return _list_intent("count", msg.text, msg.today)
+    if _HELP.search(msg.low) and len(tokens(msg.low)) <= 10:
         return Intent("help")
+    return None
 
-    clear = _CLEAR_COMPLETED.match(text)
+
+def _rule_clear_completed(msg: _Message) -> Intent | None:
+    clear = _CLEAR_COMPLETED.match(msg.text)
     if clear and not _CLEAR_FILLER.sub("", clear.group("rest") + clear.group("tail")).strip():
         return Intent("clear_completed")
+    return None
 
-    put_back = re.match(
-        r"^(?:put|add|move|bring)\s+(?P<ref>.+?)\s+back(?:\s+(?:on|onto|to|in)\s+(?:my|the)\s+"
-        r"(?:\w+\s+)?(?:list|todos?|tasks?))?$",
-        text,
-        _I,
-    )
-    if put_back:
-        return _ref_intent("reopen", put_back.group("ref"))
-    not_done = re.match(
-        r"^(?:i|we)\s+(?:didn'?t|did\s+not|haven'?t|have\s+not|never)\s+(?:actually\s+|really\s+|yet\s+)?"
-        r"(?:finish(?:ed)?\s+|complete(?:d)?\s+|do(?:ne)?\s+)?(?P<ref>.+?)(?:\s+yet)?$",
-        text,
-        _I,
-    )
-    if not_done:
-        return _ref_intent("reopen", not_done.group("ref"))
-    header = re.match(
-        r"^(?P<p>urgent|important|asap|critical|"
-        r"(?:very\s+)?(?:high|low|medium|top)[- ]?(?:priority|prio))\s*[:!\-]+\s*(?P<rest>\S.*)$",
-        text,
-        _I,
-    )
+
+_PUT_BACK = re.compile(
+    r"^(?:put|add|move|bring)\s+(?P<ref>.+?)\s+back(?:\s+(?:on|onto|to|in)\s+(?:my|the)\s+"
+    r"(?:\w+\s+)?(?:list|todos?|tasks?))?$",
+    _I,
+)
+_NOT_DONE = re.compile(
+    r"^(?:i|we)\s+(?:didn'?t|did\s+not|haven'?t|have\s+not|never)\s+(?:actually\s+|really\s+|yet\s+)?"
+    r"(?:finish(?:ed)?\s+|complete(?:d)?\s+|do(?:ne)?\s+)?(?P<ref>.+?)(?:\s+yet)?$",
+    _I,
+)
+
+
+def _rule_put_back(msg: _Message) -> Intent | None:
+    m = _PUT_BACK.match(msg.text) or _NOT_DONE.match(msg.text)
+    return _ref_intent("reopen", m.group("ref")) if m else None
+
+
+_PRIORITY_HEADER = re.compile(
+    r"^(?P<p>urgent|important|asap|critical|"
+    r"(?:very\s+)?(?:high|low|medium|top)[- ]?(?:priority|prio))\s*[:!\-]+\s*(?P<rest>\S.*)$",
+    _I,
+)
+
+
+def _rewrite_headers(msg: _Message) -> Intent | None:
+    """ "urgent: call the bank" reads as "add call the bank, urgent"; "monday: dentist" as
+    "dentist monday" when what follows is an add. Rewrites only: never decides."""
+    header = _PRIORITY_HEADER.match(msg.text)
     if header and not _ADD_START.match(header.group("rest")):
-        text = f"add {header.group('rest')}, {header.group('p')}"
+        msg.text = f"add {header.group('rest')}, {header.group('p')}"
     elif header:
-        text = f"{header.group('rest')}, {header.group('p')}"
-
-    lead = find_due(text, today)
+        msg.text = f"{header.group('rest')}, {header.group('p')}"
+    lead = find_due(msg.text, msg.today)
     if lead is not None and lead.start == 0:
-        rest = text[lead.end :].lstrip(" ,:;-")
+        rest = msg.text[lead.end :].lstrip(" ,:;-")
         if rest and _ADD_START.match(rest):
-            text = f"{rest} {text[: lead.end]}"
+            msg.text = f"{rest} {msg.text[: lead.end]}"
+    return None
 
-    check = re.match(
-        r"^(?:\u2714\ufe0f?|\u2713|\u2705|\u2611\ufe0f?|\[x\]|x\s*:)\s*(?P<ref>.+)$", text, _I
-    )
+
+_CHECK_MARK = re.compile(
+    r"^(?:\u2714\ufe0f?|\u2713|\u2705|\u2611\ufe0f?|\[x\]|x\s*:)\s*(?P<ref>.+)$", _I
+)
+_OPEN_AGAIN = re.compile(r"^(?:re-?)?open\s+(?P<ref>.+?)(?:\s+(?:again|back\s+up))$", _I)
+
+
+def _rule_check_mark(msg: _Message) -> Intent | None:
+    check = _CHECK_MARK.match(msg.text)
     if check:
         return _ref_intent("complete", check.group("ref"))
-    again = re.match(r"^(?:re-?)?open\s+(?P<ref>.+?)(?:\s+(?:again|back\s+up))$", text, _I)
-    if again:
-        return _ref_intent("reopen", again.group("ref"))
-    no_due = re.match(
-        r"^(?P<ref>.+?)\s+(?:has|have|needs|has\s+got)\s+no\s+(?:due\s*-?\s*date|deadline)(?:\s+(?:anymore|any\s+more))?$"
-        r"|^(?P<ref2>.+?)\s+(?:doesn'?t|does\s+not)\s+(?:have|need)\s+(?:a\s+)?(?:due\s*-?\s*date|deadline)"
-        r"(?:\s+(?:anymore|any\s+more))?$",
-        text,
-        _I,
-    )
+    again = _OPEN_AGAIN.match(msg.text)
+    return _ref_intent("reopen", again.group("ref")) if again else None
+
+
+_NO_DUE = re.compile(
+    r"^(?P<ref>.+?)\s+(?:has|have|needs|has\s+got)\s+no\s+(?:due\s*-?\s*date|deadline)(?:\s+(?:anymore|any\s+more))?$"
+    r"|^(?P<ref2>.+?)\s+(?:doesn'?t|does\s+not)\s+(?:have|need)\s+(?:a\s+)?(?:due\s*-?\s*date|deadline)"
+    r"(?:\s+(?:anymore|any\s+more))?$",
+    _I,
+)
+_GIVE_PRIORITY = re.compile(
+    r"^give\s+(?!me\b|us\b)(?P<ref>.+?)\s+(?:a\s+|an\s+)?(?P<level>high|low|medium|normal|top|urgent)\s+"
+    r"(?:priority|importance)$",
+    _I,
+)
+
+
+def _rule_stated_edits(msg: _Message) -> Intent | None:
+    no_due = _NO_DUE.match(msg.text)
     if no_due:
-        return Intent(
-            "update", ref=strip_ref(no_due.group("ref") or no_due.group("ref2")), clear_due=True
-        )
-    give = re.match(
-        r"^give\s+(?!me\b|us\b)(?P<ref>.+?)\s+(?:a\s+|an\s+)?(?P<level>high|low|medium|normal|top|urgent)\s+"
-        r"(?:priority|importance)$",
-        text,
-        _I,
-    )
+        ref = no_due.group("ref") or no_due.group("ref2")
+        return Intent("update", ref=strip_ref(ref), clear_due=True)
+    give = _GIVE_PRIORITY.match(msg.text)
     if give:
         level = give.group("level").lower()
         level = {"top": "high", "urgent": "high", "normal": "medium"}.get(level, level)
         return Intent("update", ref=strip_ref(give.group("ref")), new_priority=level)
+    return None
 
-    not_needed = re.match(
-        r"^(?:i|we)\s+(?:don'?t|do\s+not|no\s+longer)\s+(?:really\s+)?(?:need|have|want)\s+(?:to\s+)?"
-        r"(?P<ref>.+?)(?:\s+(?:anymore|any\s+more|after\s+all|now))?$"
-        r"|^(?:no\s+need\s+(?:to|for)|never\s*mind(?:\s+about)?|forget\s+about)\s+"
-        r"(?P<ref2>.+?)(?:\s+(?:anymore|any\s+more|after\s+all))?$"
-        r"|^(?P<ref3>.+?)\s+(?:is|are)\s+(?:no\s+longer|not)\s+(?:needed|necessary|required|relevant)"
-        r"(?:\s+(?:anymore|any\s+more))?$"
-        r"|^(?P<ref4>.+?)\s+(?:isn'?t|aren'?t)\s+(?:needed|necessary|required|relevant)"
-        r"(?:\s+(?:anymore|any\s+more))?$"
-        r"|^take\s+(?P<ref5>.+?)\s+(?:off|out\s+of|from)\s+(?:my|the)\s+(?:\w+\s+)?(?:list|todos?|tasks?)$"
-        r"|^(?P<ref6>.+?)\s+(?:can\s+go|can\s+be\s+(?:deleted|removed|dropped|cancell?ed)|(?:is|was|got|has\s+been)\s+"
-        r"cancell?ed|(?:isn'?t|is\s+not)\s+happening(?:\s+anymore)?)$",
-        text,
-        _I,
-    )
-    if not_needed:
-        ref = next(g for g in not_needed.groups() if g)
-        return _ref_intent("delete", ref)
 
-    renamed = re.match(
-        r"^(?P<ref>.+?)\s+should\s+(?:be\s+)?(?:called|named|renamed(?:\s+to)?|titled|say)\s+(?P<new>.+)$"
-        r"|^call\s+(?P<ref2>.+?)\s+[\"'](?P<new2>.+)[\"'](?:\s+instead)?$",
-        text,
-        _I,
-    )
+_NOT_NEEDED = re.compile(
+    r"^(?:i|we)\s+(?:don'?t|do\s+not|no\s+longer)\s+(?:really\s+)?(?:need|have|want)\s+(?:to\s+)?"
+    r"(?P<ref>.+?)(?:\s+(?:anymore|any\s+more|after\s+all|now))?$"
+    r"|^(?:no\s+need\s+(?:to|for)|never\s*mind(?:\s+about)?|forget\s+about)\s+"
+    r"(?P<ref2>.+?)(?:\s+(?:anymore|any\s+more|after\s+all))?$"
+    r"|^(?P<ref3>.+?)\s+(?:is|are)\s+(?:no\s+longer|not)\s+(?:needed|necessary|required|relevant)"
+    r"(?:\s+(?:anymore|any\s+more))?$"
+    r"|^(?P<ref4>.+?)\s+(?:isn'?t|aren'?t)\s+(?:needed|necessary|required|relevant)"
+    r"(?:\s+(?:anymore|any\s+more))?$"
+    r"|^take\s+(?P<ref5>.+?)\s+(?:off|out\s+of|from)\s+(?:my|the)\s+(?:\w+\s+)?(?:list|todos?|tasks?)$"
+    r"|^(?P<ref6>.+?)\s+(?:can\s+go|can\s+be\s+(?:deleted|removed|dropped|cancell?ed)|(?:is|was|got|has\s+been)\s+"
+    r"cancell?ed|(?:isn'?t|is\s+not)\s+happening(?:\s+anymore)?)$",
+    _I,
+)
+
+
+def _rule_not_needed(msg: _Message) -> Intent | None:
+    not_needed = _NOT_NEEDED.match(msg.text)
+    if not not_needed:
+        return None
+    return _ref_intent("delete", next(g for g in not_needed.groups() if g))
+
+
+_SHOULD_BE_CALLED = re.compile(
+    r"^(?P<ref>.+?)\s+should\s+(?:be\s+)?(?:called|named|renamed(?:\s+to)?|titled|say)\s+(?P<new>.+)$"
+    r"|^call\s+(?P<ref2>.+?)\s+[\"'](?P<new2>.+)[\"'](?:\s+instead)?$",
+    _I,
+)
+_SHOULD_BE = re.compile(r"^(?P<ref>.+?)\s+should\s+(?:be|read|say)\s+(?P<new>.+)$", _I)
+_A_STATE = re.compile(
+    r"^(?:done|finished|complete[d]?|pending|open|deleted|removed|urgent|important|due\b|"
+    r"(?:a\s+)?(?:high|low|medium)\b)",
+    _I,
+)
+
+
+def _rule_should_be_called(msg: _Message) -> Intent | None:
+    renamed = _SHOULD_BE_CALLED.match(msg.text)
     if renamed is None:
-        generic = re.match(r"^(?P<ref>.+?)\s+should\s+(?:be|read|say)\s+(?P<new>.+)$", text, _I)
+        generic = _SHOULD_BE.match(msg.text)
         if generic is not None:
             target = generic.group("new")
             slot_p, rest = take_priority(target, update=True)
-            slot_d, rest = take_due(rest, today)
-            is_state = re.match(
-                r"^(?:done|finished|complete[d]?|pending|open|deleted|removed|urgent|important|due\b|"
-                r"(?:a\s+)?(?:high|low|medium)\b)",
-                target,
-                _I,
-            )
-            if slot_p is None and slot_d is None and not is_state and tidy(rest):
+            slot_d, rest = take_due(rest, msg.today)
+            if slot_p is None and slot_d is None and not _A_STATE.match(target) and tidy(rest):
                 renamed = generic
-    if renamed:
-        ref = renamed.groupdict().get("ref") or renamed.groupdict().get("ref2") or ""
-        new_title = renamed.groupdict().get("new") or renamed.groupdict().get("new2") or ""
-        return Intent("update", ref=strip_ref(ref), new_title=tidy(new_title.strip("\"'")))
+    if not renamed:
+        return None
+    ref = renamed.groupdict().get("ref") or renamed.groupdict().get("ref2") or ""
+    new_title = renamed.groupdict().get("new") or renamed.groupdict().get("new2") or ""
+    return Intent("update", ref=strip_ref(ref), new_title=tidy(new_title.strip("\"'")))
 
+
+def _rule_add(msg: _Message) -> Intent | None:
+    text = msg.text
     add = _ADD_START.match(text)
+    if add is None or _UPDATE_LIKE_ADD(text):
+        return None
     # "add remove the old shelf", "remind me to clear out the garage": an explicit add verb wins
     # over the verb the title starts with; "I need to delete X" stays a delete.
-    explicit = add is not None and _EXPLICIT_ADD.match(text) is not None
-    if (
-        add
-        and (explicit or not _ADD_NOT_TASK.match(text[add.end() :]))
-        and not _UPDATE_LIKE_ADD(text)
-    ):
-        payload = text[add.end() :]
-        return _add_intent(payload, today, bang)
+    if _EXPLICIT_ADD.match(text) is None and _ADD_NOT_TASK.match(text[add.end() :]):
+        return None
+    return _add_intent(text[add.end() :], msg.today, msg.bang)
 
-    reopen = _REOPEN_START.match(text)
+
+_MARK_FRONT = re.compile(
+    r"^(?:as\s+)?(?:(?P<undone>not\s+done|undone|incomplete|unfinished|open)|done|complete|completed|"
+    r"finished)\s*[:\-]?\s+(?P<ref>.+)$",
+    _I,
+)
+
+
+def _rule_reopen_or_mark(msg: _Message) -> Intent | None:
+    reopen = _REOPEN_START.match(msg.text)
     if reopen:
-        return _ref_intent("reopen", text[reopen.end() :])
+        return _ref_intent("reopen", msg.text[reopen.end() :])
+    mark = _MARK_START.match(msg.text)
+    if not mark:
+        return None
+    rest = re.sub(r"\s+(?:again|now|too|as\s+well)$", "", mark.group("rest"), flags=_I)
+    front = _MARK_FRONT.match(rest)
+    if front:
+        return _ref_intent("reopen" if front.group("undone") else "complete", front.group("ref"))
+    undone = _MARK_UNDONE.match(rest)
+    if undone:
+        return _ref_intent("reopen", undone.group("ref"))
+    done = _MARK_DONE.match(rest)
+    if done and re.match(r"^(?:mark|tick|check|set|flag)", msg.low):
+        return _ref_intent("complete", done.group("ref"))
+    return None
 
-    mark = _MARK_START.match(text)
-    if mark:
-        rest = re.sub(r"\s+(?:again|now|too|as\s+well)$", "", mark.group("rest"), flags=_I)
-        front = re.match(
-            r"^(?:as\s+)?(?:(?P<undone>not\s+done|undone|incomplete|unfinished|open)|done|complete|completed|"
-            r"finished)\s*[:\-]?\s+(?P<ref>.+)$",
-            rest,
-            _I,
-        )
-        if front:
-            return _ref_intent(
-                "reopen" if front.group("undone") else "complete", front.group("ref")
-            )
-        undone = _MARK_UNDONE.match(rest)
-        if undone:
-            return _ref_intent("reopen", undone.group("ref"))
-        done = _MARK_DONE.match(rest)
-        if done and re.match(r"^(?:mark|tick|check|set|flag)", low):
-            return _ref_intent("complete", done.group("ref"))
 
+def _rule_complete(msg: _Message) -> Intent | None:
+    text = msg.text
     complete = _COMPLETE_START.match(text)
-    if complete and text[complete.end() :].strip():
-        payload = text[complete.end() :]
-        imperative = re.match(r"^(?:complete|finish)\s", text, _I)
-        if imperative and find_due(payload, today) is not None:
-            # "finish the report by friday" plans work; it does not report it done.
-            probe = _add_intent(text, today, bang)
-            if probe.kind == "add":
-                probe.implicit = True
-                return probe
-        return _ref_intent("complete", payload)
-
-    if _DELETE_START.match(text):
-        payload = _DELETE_START.sub("", text, count=1)
-        return _ref_intent("delete", payload)
-
-    update = _UPDATE_START.match(text)
-    if update:
-        intent = _update_intent(text, update.group("verb"), update.group("rest"), today)
-        if intent is not None:
-            return intent
-        if update.group("verb").lower() in {"mark", "flag"}:
-            return _ref_intent("complete", update.group("rest"))
-
-    due_edit = _due_edit_intent(text, today)
-    if due_edit is not None:
-        return due_edit
-
-    suffix = _suffix_intent(text, today)
-    if suffix is not None:
-        return suffix
-
-    if _is_list(text, low):
-        return _list_intent("list", text, today)
-
-    passive = re.match(
-        r"^(?P<obj>.+?)\s+(?:has\s+been|have\s+been|was|were|is|are|got|been|all)?\s*(?:now\s+|finally\s+|already\s+)?"
-        r"(?P<verb>[a-z]+)$",
-        text,
-        _I,
-    )
-    if passive and len(tokens(passive.group("obj"))) <= 6:
-        verb = passive.group("verb").lower()
-        if (
-            verb in IRREGULAR_PAST or (verb.endswith("ed") and len(verb) > 4)
-        ) and verb not in _NOT_PAST:
-            return Intent("past_tense", ref=strip_ref(f"{verb} {passive.group('obj')}"))
-
-    # A bare imperative with a date or priority reads as a new task: "buy milk tomorrow".
-    first = tokens(text)[:1]
-    if first and (first[0] in TASK_VERBS or first[0] in {"put", "finish", "start"}):
-        probe = _add_intent(text, today, bang)
-        if probe.kind == "add" and any(i.due or i.priority for i in probe.items):
+    if not complete or not text[complete.end() :].strip():
+        return None
+    payload = text[complete.end() :]
+    if re.match(r"^(?:complete|finish)\s", text, _I) and find_due(payload, msg.today) is not None:
+        # "finish the report by friday" plans work; it does not report it done.
+        probe = _add_intent(text, msg.today, msg.bang)
+        if probe.kind == "add":
             probe.implicit = True
             return probe
+    return _ref_intent("complete", payload)
 
-    past = _PAST_TENSE.match(text)
-    if past:
+
+def _rule_delete(msg: _Message) -> Intent | None:
+    if not _DELETE_START.match(msg.text):
+        return None
+    return _ref_intent("delete", _DELETE_START.sub("", msg.text, count=1))
+
+
+def _rule_update(msg: _Message) -> Intent | None:
+    update = _UPDATE_START.match(msg.text)
+    if not update:
+        return None
+    intent = _update_intent(msg.text, update.group("verb"), update.group("rest"), msg.today)
+    if intent is not None:
+        return intent
+    if update.group("verb").lower() in {"mark", "flag"}:
+        return _ref_intent("complete", update.group("rest"))
+    return None
+
+
+def _rule_due_edit(msg: _Message) -> Intent | None:
+    return _due_edit_intent(msg.text, msg.today)
+
+
+def _rule_suffix(msg: _Message) -> Intent | None:
+    return _suffix_intent(msg.text, msg.today)
+
+
+def _rule_list(msg: _Message) -> Intent | None:
+    return _list_intent("list", msg.text, msg.today) if _is_list(msg.text, msg.low) else None
+
+
+_PASSIVE = re.compile(
+    r"^(?P<obj>.+?)\s+(?:has\s+been|have\s+been|was|were|is|are|got|been|all)?\s*(?:now\s+|finally\s+|already\s+)?"
+    r"(?P<verb>[a-z]+)$",
+    _I,
+)
+
+
+def _is_past(verb: str) -> bool:
+    verb = verb.lower()
+    return (verb in IRREGULAR_PAST or (verb.endswith("ed") and len(verb) > 4)) and (
+        verb not in _NOT_PAST
+    )
+
+
+def _rule_passive(msg: _Message) -> Intent | None:
+    """ "the milk is bought": past tense after the object."""
+    passive = _PASSIVE.match(msg.text)
+    if passive and len(tokens(passive.group("obj"))) <= 6 and _is_past(passive.group("verb")):
+        verb = passive.group("verb").lower()
+        return Intent("past_tense", ref=strip_ref(f"{verb} {passive.group('obj')}"))
+    return None
+
+
+def _rule_bare_imperative(msg: _Message) -> Intent | None:
+    """A bare imperative with a date or priority reads as a new task: "buy milk tomorrow"."""
+    first = tokens(msg.text)[:1]
+    if not first or not (first[0] in TASK_VERBS or first[0] in {"put", "finish", "start"}):
+        return None
+    probe = _add_intent(msg.text, msg.today, msg.bang)
+    if probe.kind == "add" and any(i.due or i.priority for i in probe.items):
+        probe.implicit = True
+        return probe
+    return None
+
+
+def _rule_past_tense(msg: _Message) -> Intent | None:
+    past = _PAST_TENSE.match(msg.text)
+    if past and _is_past(past.group("verb")):
         verb = past.group("verb").lower()
-        if (
-            verb in IRREGULAR_PAST or (verb.endswith("ed") and len(verb) > 4)
-        ) and verb not in _NOT_PAST:
-            return Intent("past_tense", ref=strip_ref(f"{verb}{past.group('rest')}"))
-    return Intent("unknown")
+        return Intent("past_tense", ref=strip_ref(f"{verb}{past.group('rest')}"))
+    return None
+
+
+# The rule table, in priority order: the first rule that returns an intent wins (earlier rows
+# settle overlaps: "I need to finish X" adds, "I finished X" completes). A new phrasing is a new
+# row or a new alternative in a row's pattern, plus a corpus case.
+RULES: tuple[tuple[str, Callable[[_Message], Intent | None]], ...] = (
+    ("empty", _rule_empty),
+    ("greeting", _rule_greeting),
+    ("small talk", _rule_small_talk),
+    ("set description", _rule_set_description),
+    ("clear due date", _rule_clear_due),
+    ("count or help", _rule_count_or_help),
+    ("clear completed", _rule_clear_completed),
+    ("put back / not done", _rule_put_back),
+    ("priority or date header (rewrites)", _rewrite_headers),
+    ("check mark / open again", _rule_check_mark),
+    ("stated edits", _rule_stated_edits),
+    ("not needed", _rule_not_needed),
+    ("should be called", _rule_should_be_called),
+    ("add", _rule_add),
+    ("reopen or mark", _rule_reopen_or_mark),
+    ("complete", _rule_complete),
+    ("delete", _rule_delete),
+    ("update", _rule_update),
+    ("due edit", _rule_due_edit),
+    ("suffix", _rule_suffix),
+    ("list", _rule_list),
+    ("passive past tense", _rule_passive),
+    ("bare imperative with a date", _rule_bare_imperative),
+    ("past tense", _rule_past_tense),
+)
 
 
 def _UPDATE_LIKE_ADD(text: str) -> bool:
