@@ -1305,6 +1305,51 @@ def _is_list(text: str, low: str) -> bool:
     return bool(_LIST_NOUNS.search(low)) and len(tokens(low)) <= 6
 
 
+# Listing filters as data: the first row whose pattern is in the question sets the filter.
+_LIST_PRIORITIES = (
+    (re.compile(r"\blow(?:est)?(?:[- ]priority)?\b|\bnot\s+(?:urgent|important)\b"), "low"),
+    (re.compile(r"\b(?:medium|normal)(?:[- ]priority)?\b"), "medium"),
+    (
+        re.compile(
+            r"\b(?:high(?:est)?|top|urgent|important|critical)(?:[- ]priority)?\b"
+            r"|\bpriority\s+(?:tasks|ones|items)\b|\bprioritie?s\b"
+        ),
+        "high",
+    ),
+)
+_LIST_DUES = (
+    (re.compile(r"\b(?:overdue|late|past\s+due|missed|behind)\b"), "overdue"),
+    (re.compile(r"\b(?:today|tonight)\b"), "today"),
+    (re.compile(r"\btomorrow\b"), "tomorrow"),
+    (re.compile(r"\bthis\s+week\b"), "this_week"),
+    (re.compile(r"\b(?:no|without\s+(?:a\s+)?)\s*due\s*date\b|\bundated\b"), "none"),
+)
+_SEARCH = re.compile(r"^(?:find|search(?:\s+for)?|look\s+(?:for|up)|lookup)\s+(?P<q>.+)$", _I)
+_SPAN = re.compile(r"\b(?:next|this|coming)\s+(?:week|month|year)\b")
+
+
+def _first_value(rows: tuple[tuple[re.Pattern[str], str], ...], low: str) -> str | None:
+    return next((value for pattern, value in rows if pattern.search(low)), None)
+
+
+def _list_query(text: str) -> str | None:
+    """ "find dentist", "tasks about the car": words the titles must contain."""
+    m = _QUERY.search(text)
+    if m:
+        words = re.sub(r"\b(?:in\s+(?:it|them|the\s+title)|tasks?)\b", "", m.group("q"), flags=_I)
+        return tidy(words) or None
+    search = _SEARCH.match(text)
+    if search:
+        words = re.sub(
+            r"\b(?:tasks?|todos?|items?|with|for|in\s+my\s+list)\b",
+            " ",
+            search.group("q"),
+            flags=_I,
+        )
+        return strip_ref(words) or None
+    return None
+
+
 def _list_intent(kind: Literal["list", "count"], text: str, today: date | None = None) -> Intent:
     low = text.lower()
     status: Literal["all", "pending", "completed"] = "all"
@@ -1312,55 +1357,13 @@ def _list_intent(kind: Literal["list", "count"], text: str, today: date | None =
         status = "pending"
     elif _COMPLETED.search(low):
         status = "completed"
-    priority = None
-    if re.search(r"\blow(?:est)?(?:[- ]priority)?\b|\bnot\s+(?:urgent|important)\b", low):
-        priority = "low"
-    elif re.search(r"\b(?:medium|normal)(?:[- ]priority)?\b", low):
-        priority = "medium"
-    elif re.search(
-        r"\b(?:high(?:est)?|top|urgent|important|critical)(?:[- ]priority)?\b|\bpriority\s+(?:tasks|ones|items)\b"  # noqa: E501
-        r"|\bprioritie?s\b",
-        low,
-    ):
-        priority = "high"
-    due = "any"
-    if re.search(r"\b(?:overdue|late|past\s+due|missed|behind)\b", low):
-        due = "overdue"
-    elif re.search(r"\b(?:today|tonight)\b", low):
-        due = "today"
-    elif re.search(r"\btomorrow\b", low):
-        due = "tomorrow"
-    elif re.search(r"\bthis\s+week\b", low):
-        due = "this_week"
-    elif re.search(r"\b(?:no|without\s+(?:a\s+)?)\s*due\s*date\b|\bundated\b", low):
-        due = "none"
-    # "what's on for monday", "anything due on the 12th?": that one day only.
-    due_on = find_due(text, today) if today is not None and due == "any" else None
-    if due_on is not None and re.search(r"\b(?:next|this|coming)\s+(?:week|month|year)\b", low):
-        due_on = None  # a span, not a day: listed unfiltered rather than cut to one day
-    query = None
-    m = _QUERY.search(text)
-    search = re.match(
-        r"^(?:find|search(?:\s+for)?|look\s+(?:for|up)|lookup)\s+(?P<q>.+)$", text, _I
-    )
-    if search and not m:
-        query = (
-            strip_ref(
-                re.sub(
-                    r"\b(?:tasks?|todos?|items?|with|for|in\s+my\s+list)\b",
-                    " ",
-                    search.group("q"),
-                    flags=_I,
-                )
-            )
-            or None
-        )
-    elif m:
-        query = (
-            tidy(re.sub(r"\b(?:in\s+(?:it|them|the\s+title)|tasks?)\b", "", m.group("q"), flags=_I))
-            or None
-        )
-    if due_on is not None:
-        query = None if query and find_due(query, today or due_on.value) else query
-        return Intent(kind, status=status, priority=priority, due_on=due_on.value, query=query)
+    priority = _first_value(_LIST_PRIORITIES, low)
+    due = _first_value(_LIST_DUES, low) or "any"
+    query = _list_query(text)
+    # "what's on for monday", "anything due on the 12th?": that one day only ("next week" is a
+    # span, not a day: listed unfiltered rather than cut to one day).
+    day = find_due(text, today) if today is not None and due == "any" else None
+    if day is not None and not _SPAN.search(low):
+        query = None if query and find_due(query, day.value) else query
+        return Intent(kind, status=status, priority=priority, due_on=day.value, query=query)
     return Intent(kind, status=status, priority=priority, due_filter=due, query=query)
