@@ -982,24 +982,10 @@ def _add_intent(payload: str, today: date, bang: bool) -> Intent:
     return intent
 
 
-def _add_intent_plain(payload: str, today: date, bang: bool) -> Intent:
-    payload = _LIST_TAIL.sub("", payload.strip())
-    # A header before a list: "these three things: a, b and c".
-    payload = re.sub(
-        r"^(?:(?:these|those|the\s+following|following|\d+|two|three|four|five|six|some|a\s+few|few|more|"
-        r"new|other)\s+)*(?:tasks?|things?|items?|todos?|to-?dos?|reminders?|entries|ones)\s*:\s*",
-        "",
-        payload,
-        flags=_I,
-    )
-    payload = re.sub(
-        r"^(?:(?:a|an|the)\s+)?(?:task|todo|to-?do|item|reminder)\s*(?::|-|to|called|named|titled)\s*",
-        "",
-        payload,
-        flags=_I,
-    )
+def _take_descriptions(payload: str, today: date) -> tuple[str | None, str]:
+    """A description said with a keyword, in parentheses ("(tap leaks)"; a slot such as
+    "(low)" or "(by friday)" stays for the slot finders) or after a dash."""
     description, payload = take_description(payload)
-    # Parentheses hold a slot ("(low)", "(by friday)") or else a description ("(tap leaks)").
     for paren in list(re.finditer(r"\(([^()]*)\)", payload)):
         inner = paren.group(1).strip()
         if inner.lower() in {"high", "low", "medium"}:
@@ -1019,6 +1005,44 @@ def _add_intent_plain(payload: str, today: date, bang: bool) -> Intent:
             if tidy(tail) and tail_prio is None and tail_due is None:
                 description = dash.group("desc").strip()
                 payload = payload[: dash.start()]
+    return description, payload
+
+
+def _slots_after_description(description: str, today: date) -> tuple[str, str | None, date | None]:
+    """Slots said after the description: "... with description tap leaks, high priority"."""
+    priority: str | None = None
+    due_date: date | None = None
+    while True:
+        m = re.search(r"[,;]\s*([^,;]+)$", description)
+        if not m:
+            break
+        prio, rest = take_priority(m.group(1))
+        due, rest = take_due(rest, today)
+        if (prio is None and due is None) or tidy(rest):
+            break
+        priority = priority or prio
+        due_date = due_date or due
+        description = description[: m.start()].strip()
+    return description, priority, due_date
+
+
+def _add_intent_plain(payload: str, today: date, bang: bool) -> Intent:
+    payload = _LIST_TAIL.sub("", payload.strip())
+    # A header before a list: "these three things: a, b and c".
+    payload = re.sub(
+        r"^(?:(?:these|those|the\s+following|following|\d+|two|three|four|five|six|some|a\s+few|few|more|"
+        r"new|other)\s+)*(?:tasks?|things?|items?|todos?|to-?dos?|reminders?|entries|ones)\s*:\s*",
+        "",
+        payload,
+        flags=_I,
+    )
+    payload = re.sub(
+        r"^(?:(?:a|an|the)\s+)?(?:task|todo|to-?do|item|reminder)\s*(?::|-|to|called|named|titled)\s*",
+        "",
+        payload,
+        flags=_I,
+    )
+    description, payload = _take_descriptions(payload, today)
     shared_priority, payload = take_priority(payload)
     shared_due, payload = take_due(payload, today)
     if shared_priority is None:
@@ -1032,19 +1056,9 @@ def _add_intent_plain(payload: str, today: date, bang: bool) -> Intent:
         flags=_I,
     )
     if description:
-        # Slots said after the description: "... with description tap leaks, high priority".
-        while True:
-            m = re.search(r"[,;]\s*([^,;]+)$", description)
-            if not m:
-                break
-            segment = m.group(1)
-            prio, rest = take_priority(segment)
-            due, rest = take_due(rest, today)
-            if (prio is None and due is None) or tidy(rest):
-                break
-            shared_priority = shared_priority or prio
-            shared_due = shared_due or due
-            description = description[: m.start()].strip()
+        description, tail_priority, tail_due = _slots_after_description(description, today)
+        shared_priority = shared_priority or tail_priority
+        shared_due = shared_due or tail_due
     if shared_priority is None and bang:
         shared_priority = "high"
     items: list[NewTask] = []
@@ -1087,100 +1101,72 @@ def _ref_intent(kind: Literal["complete", "reopen", "delete"], payload: str) -> 
     return Intent(kind, ref=ref)
 
 
+_SHIFT_VERBS = frozenset(
+    {"postpone", "push", "push back", "delay", "defer", "move", "bump", "shift", "push out"}
+)
+_POSTPONE_VERBS = _SHIFT_VERBS - {"move", "shift"}
+_RETITLE_VERBS = frozenset(
+    {"change", "update", "edit", "modify", "switch", "correct", "replace", "turn", "set"}
+)
+_SMALL_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
+_SMALL_NUMBERS |= {"six": 6, "seven": 7}
+
+
+def _rename_intent(rename: re.Match[str]) -> Intent:
+    groups = rename.groupdict()
+    ref = next((groups[g] for g in ("ref", "ref2", "ref3", "ref4") if groups.get(g)), "")
+    new = next((groups[g] for g in ("new", "new2", "new3", "new4") if groups.get(g)), "")
+    intent = Intent("update", ref=strip_ref(ref or ""), new_title=tidy(new.strip("\"'")))
+    # "rename go to gym to go to the gym": every " to " is a possible split; the agent keeps
+    # the one whose left side names an existing task.
+    whole = f"{ref} to {new}"
+    for split in re.finditer(r"\s+(?:to|into|as)\s+", whole, _I):
+        left, right = whole[: split.start()], whole[split.end() :]
+        if left.strip() and right.strip():
+            intent.alternatives.append((strip_ref(left), tidy(right.strip("\"'"))))
+    return intent
+
+
+def _take_shift(verb: str, body: str) -> tuple[int | None, str]:
+    """ "push X back 2 days": the shift in days, and the text without it."""
+    shift = _SHIFT.search(body)
+    if not shift or verb not in _SHIFT_VERBS:
+        return None, body
+    n = shift.group("n").lower()
+    amount = int(n) if n.isdigit() else _SMALL_NUMBERS[n]
+    days = amount * (7 if shift.group("unit").lower().startswith("week") else 1)
+    return days, (body[: shift.start()] + " " + body[shift.end() :]).strip()
+
+
+def _retitle_intent(verb: str, rest: str) -> Intent | None:
+    """ "change buy milk to buy oat milk": anything else after " to " is a new title."""
+    m = re.match(r"^(?P<ref>.+?)\s+(?:to|into|->|=>|with)\s+(?P<new>.+)$", rest, _I)
+    if not m or verb not in _RETITLE_VERBS:
+        return None
+    new = re.sub(r"^(?:say|read)\s+", "", m.group("new").strip(), flags=_I).strip("\"'")
+    return Intent(
+        "update", ref=strip_ref(_FIELD_WORDS.sub(" ", m.group("ref"))), new_title=tidy(new)
+    )
+
+
 def _update_intent(text: str, verb: str, rest: str, today: date) -> Intent | None:
     rename = _RENAME.match(text)
     if rename:
-        ref = (
-            rename.group("ref")
-            or rename.group("ref2")
-            or rename.group("ref3")
-            or rename.group("ref4")
-        )
-        new = (
-            rename.group("new")
-            or rename.group("new2")
-            or rename.group("new3")
-            or rename.group("new4")
-        )
-        intent = Intent("update", ref=strip_ref(ref or ""), new_title=tidy(new.strip("\"'")))
-        # "rename go to gym to go to the gym": every " to " is a possible split; the agent keeps
-        # the one whose left side names an existing task.
-        whole = f"{ref} to {new}"
-        for split in re.finditer(r"\s+(?:to|into|as)\s+", whole, _I):
-            left, right = whole[: split.start()], whole[split.end() :]
-            if left.strip() and right.strip():
-                intent.alternatives.append((strip_ref(left), tidy(right.strip("\"'"))))
-        return intent
+        return _rename_intent(rename)
     verb = verb.lower()
     priority: str | None = None
     if re.match(r"prioriti[sz]e|escalate|raise|upgrade", verb):
         priority = "high"
     elif re.match(r"de-?prioriti[sz]e|lower|downgrade", verb):
         priority = "low"
-    body = rest
-    shift = _SHIFT.search(body)
-    shift_days = None
-    if shift and verb in {
-        "postpone",
-        "push",
-        "push back",
-        "delay",
-        "defer",
-        "move",
-        "bump",
-        "shift",
-        "push out",
-    }:
-        n = shift.group("n").lower()
-        amount = (
-            int(n)
-            if n.isdigit()
-            else {
-                "a": 1,
-                "an": 1,
-                "one": 1,
-                "two": 2,
-                "three": 3,
-                "four": 4,
-                "five": 5,
-                "six": 6,
-                "seven": 7,
-            }[n]
-        )
-        shift_days = amount * (7 if shift.group("unit").lower().startswith("week") else 1)
-        body = (body[: shift.start()] + " " + body[shift.end() :]).strip()
+    shift_days, body = _take_shift(verb, rest)
     found_priority, body = take_priority(body, update=True)
     priority = priority or found_priority
     due, body = take_due(body, today)
-    if (
-        due is None
-        and shift_days is None
-        and verb in {"postpone", "push", "push back", "delay", "defer", "bump", "push out"}
-        and priority is None
-    ):
+    if due is None and shift_days is None and verb in _POSTPONE_VERBS and priority is None:
         shift_days = 1  # "postpone X" with no date: one day later
     if priority is None and due is None and shift_days is None:
-        # "change buy milk to buy oat milk": anything else after " to " is a new title
-        m = re.match(r"^(?P<ref>.+?)\s+(?:to|into|->|=>|with)\s+(?P<new>.+)$", rest, _I)
-        if m and verb in {
-            "change",
-            "update",
-            "edit",
-            "modify",
-            "switch",
-            "correct",
-            "replace",
-            "turn",
-            "set",
-        }:
-            return Intent(
-                "update",
-                ref=strip_ref(_FIELD_WORDS.sub(" ", m.group("ref"))),
-                new_title=tidy(
-                    re.sub(r"^(?:say|read)\s+", "", m.group("new").strip(), flags=_I).strip("\"'")
-                ),
-            )
-        return None
+        return _retitle_intent(verb, rest)
     ref = strip_ref(re.sub(r"^\s*(?:for|of|on)\s+", "", _FIELD_WORDS.sub(" ", body), flags=_I))
     ref = tidy(
         re.sub(r"\b(?:to|as|until|till|for|by|back|out|forward|up|down)\s*$", "", ref, flags=_I)
