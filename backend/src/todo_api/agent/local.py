@@ -8,7 +8,8 @@ shared tool layer and words the reply. A follow-up to "which task do you mean?" 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from todo_api.agent.base import ActionLog, AgentResult, HistoryMessage
@@ -179,32 +180,28 @@ class LocalAgent:
             intent.kind in {"complete", "delete", "reopen"} and len(tokens(message)) <= 3
         ):
             return None
-        last = next((m for m in reversed(history) if m.role == "assistant"), None)
-        if last is None or not last.actions:
-            return None
-        pending = last.actions[-1]
-        candidates_ids: list[int] = list(pending.get("candidates") or [])
-        if pending.get("ok") or not candidates_ids:
+        question = _last_question(history)
+        if question is None:
             return None
         by_id = {t.id: t for t in await log.tools.tasks()}
-        candidates = [by_id[i] for i in candidates_ids if i in by_id]
-        if not candidates:
-            return None
+        # Positions stay those the question showed: a task deleted since keeps its place.
+        ids = [int(i) for i in question["candidates"]]
+        candidates: list[TaskBrief] = [by_id.get(i) or _GoneTask(i) for i in ids]
         chosen = self._pick(message, candidates)
         if not chosen:
             return None
-        seen: dict[str, Any] = pending.get("seen") or {}
-        if any(not _unchanged(task, seen) for task in chosen):
+        seen: dict[str, Any] = question.get("seen") or {}
+        if any(isinstance(t, _GoneTask) or not _unchanged(t, seen) for t in chosen):
             # "the second one" means the task the question showed, not what is there now.
             return (
-                "That task has changed since I asked, so I haven't touched it. "
+                "That task has changed or gone since I asked, so I haven't touched it. "
                 "Which task do you mean? Tell me its id or a word of its title."
             )
         replies = []
         for task in chosen:
-            arguments = dict(pending.get("arguments") or {})
+            arguments = dict(question.get("arguments") or {})
             arguments["task"] = str(task.id)
-            replies.append((await log.call(str(pending["tool"]), arguments)).message)
+            replies.append((await log.call(str(question["tool"]), arguments)).message)
         return " ".join(replies)
 
     @staticmethod
@@ -598,6 +595,28 @@ _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _DESTRUCTIVE = frozenset({"delete_task", "complete_task"})
 _VERBS = {"delete_task": "delete", "complete_task": "complete", "update_task": "change"}
+
+
+def _last_question(history: list[HistoryMessage]) -> dict[str, Any] | None:
+    """The "which one?" the previous reply asked (a failed call or a question with candidates)."""
+    last = next((m for m in reversed(history) if m.role == "assistant"), None)
+    if last is None or not last.actions:
+        return None
+    action = last.actions[-1]
+    return None if action.get("ok") or not action.get("candidates") else action
+
+
+@dataclass(frozen=True)
+class _GoneTask:
+    """Stands in for a candidate deleted since the question, so positions keep their meaning."""
+
+    id: int
+    title: str = ""
+    description: str = ""
+    completed: bool = False
+    priority: str = "medium"
+    due_date: date | None = None
+    updated_at: datetime = datetime.min
 
 
 def _unchanged(task: TaskBrief, seen: dict[str, Any]) -> bool:
