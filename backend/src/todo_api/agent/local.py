@@ -382,17 +382,7 @@ class LocalAgent:
                 added.append(result.message.removeprefix("Added ").rstrip("."))
             else:
                 failed.append(f"'{item.title}': {result.message}")
-        reply = ""
-        if added:
-            reply = (
-                "Added "
-                + (added[0] if len(added) == 1 else ", ".join(added[:-1]) + " and " + added[-1])
-                + "."
-            )
-        if failed:
-            reply += (" " if reply else "") + "Couldn't add " + "; ".join(failed)
-        if reopened:
-            reply = " ".join([*reopened, reply]).strip()
+        reply = _added_reply(added, failed, reopened)
         if len(intent.items) > MAX_ITEMS:
             reply += f" (I add at most {MAX_ITEMS} tasks per message.)"
         return reply
@@ -559,16 +549,9 @@ class LocalAgent:
             return max(score(intent.ref, task.title), score(obj, task.title) - 5 if obj else 0.0)
 
         # "I called mom and bought milk": when every part clearly matches its own task, do each.
-        parts = [p for p in re.split(r"\s*(?:,|\band\b)\s*", intent.ref, flags=re.I) if p.strip()]
-        if len(parts) > 1:
-            chosen: list[TaskBrief] = []
-            for part in parts:
-                hits = [t for t in pending if score(part, t.title) >= 60 and t not in chosen]
-                if len(hits) != 1:
-                    break
-                chosen.append(hits[0])
-            else:
-                return await self._act_on_all(log, "complete_task", chosen, everything=False)
+        chosen = _one_task_per_part(intent.ref, pending)
+        if chosen:
+            return await self._act_on_all(log, "complete_task", chosen, everything=False)
         strong = [t for t in pending if fit(t) >= 60]
         if not strong:
             return UNKNOWN
@@ -595,6 +578,32 @@ _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _DESTRUCTIVE = frozenset({"delete_task", "complete_task"})
 _VERBS = {"delete_task": "delete", "complete_task": "complete", "update_task": "change"}
+
+
+def _one_task_per_part(ref: str, pending: list[TaskBrief]) -> list[TaskBrief]:
+    """ "called mom and bought milk": one clear task per part, or nothing."""
+    parts = [p for p in re.split(r"\s*(?:,|\band\b)\s*", ref, flags=re.I) if p.strip()]
+    if len(parts) < 2:
+        return []
+    chosen: list[TaskBrief] = []
+    for part in parts:
+        hits = [t for t in pending if score(part, t.title) >= 60 and t not in chosen]
+        if len(hits) != 1:
+            return []
+        chosen.append(hits[0])
+    return chosen
+
+
+def _added_reply(added: list[str], failed: list[str], reopened: list[str]) -> str:
+    reply = ""
+    if added:
+        listed = added[0] if len(added) == 1 else ", ".join(added[:-1]) + " and " + added[-1]
+        reply = f"Added {listed}."
+    if failed:
+        reply += (" " if reply else "") + "Couldn't add " + "; ".join(failed)
+    if reopened:
+        reply = " ".join([*reopened, reply]).strip()
+    return reply
 
 
 def _last_question(history: list[HistoryMessage]) -> dict[str, Any] | None:
