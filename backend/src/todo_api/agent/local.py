@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from todo_api.agent.base import ActionLog, AgentResult, HistoryMessage
-from todo_api.agent.matching import MIN_SCORE, clearly_meant, parse_id, resolve, score
+from todo_api.agent.matching import MIN_SCORE, clearly_meant, names, parse_id, resolve, score
 from todo_api.agent.nlu import Intent, split_clauses, understand
 from todo_api.agent.safety import ask_first, before_agent, is_sweeping, sweep_question
 from todo_api.agent.text import ORDINALS, normalize_title, tokens
@@ -197,6 +197,9 @@ class LocalAgent:
                 "That task has changed or gone since I asked, so I haven't touched it. "
                 "Which task do you mean? Tell me its id or a word of its title."
             )
+        tool = str(question["tool"])
+        if tool in _DESTRUCTIVE and len(chosen) > SWEEP_LIMIT:  # "all of them" after "which?"
+            return ask_first(log, tool, chosen, sweep_question(_VERBS[tool], chosen, False))
         replies = []
         for task in chosen:
             arguments = dict(question.get("arguments") or {})
@@ -484,13 +487,27 @@ class LocalAgent:
     async def _all(self, log: ActionLog, intent: Intent, tool: str) -> str:
         completed = {"complete_task": False, "reopen_task": True}.get(tool)
         tasks = list(await log.tools.tasks(completed))
-        if intent.ref:
+        if intent.ref and tool in _DESTRUCTIVE:
+            tasks = [t for t in tasks if names(intent.ref, t.title)]  # never a loose match
+        elif intent.ref:
             tasks = [t for t in tasks if score(intent.ref, t.title) >= MIN_SCORE]
+        if intent.keep:
+            keep = resolve(intent.keep, tasks)
+            kept = [keep.task] if keep.task is not None else keep.candidates
+            if not kept:
+                return (
+                    f"I couldn't find a task matching '{intent.keep}' to keep, so I haven't "
+                    "changed anything."
+                )
+            tasks = [t for t in tasks if t not in kept]
         if not tasks:
             which = f" matching '{intent.ref}'" if intent.ref else ""
             state = {"complete_task": "open ", "reopen_task": "completed "}.get(tool, "")
             return f"There are no {state}tasks{which}."
         which = {"complete_task": "open "}.get(tool, "")
+        if intent.keep and tool in _DESTRUCTIVE:  # "all but X": always asked first
+            question = sweep_question(_VERBS[tool], tasks, False, which)
+            return ask_first(log, tool, tasks, question)
         return await self._act_on_all(log, tool, tasks, everything=not intent.ref, which=which)
 
     async def _update(self, log: ActionLog, intent: Intent) -> str:

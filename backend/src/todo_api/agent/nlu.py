@@ -74,6 +74,8 @@ class Intent:
     alternatives: list[tuple[str, str]] = field(default_factory=list)
     # "delete a task", "complete it" with nothing named: the agent asks which
     which: bool = False
+    # all_tasks: "everything except <keep>"
+    keep: str = ""
     # list / count: tasks due on this day only
     due_on: date | None = None
     # small_talk: the short reply (smalltalk.RULES)
@@ -464,7 +466,9 @@ _ALL_REF = re.compile(
     r"(?:tasks|todos|to-?dos|items|things|ones|of\s+them)|them\s+all|all\s+of\s+them|the\s+whole\s+list|"
     r"my\s+whole\s+list|all\s+(?:my\s+|the\s+)?(?:pending|open|remaining|outstanding)(?:\s+(?:tasks|ones|items))?|"
     r"(?:my|the)\s+(?:whole\s+|entire\s+)?(?:to-?do\s+|task\s+)?list|list|my\s+tasks|my\s+todos|"
-    r"(?:all\s+)?(?:my|the)\s+(?:stuff|things)|all\s+(?:my\s+|the\s+|of\s+the\s+)?(?:stuff|things))$",
+    r"(?:all\s+)?(?:my|the)\s+(?:stuff|things)|all\s+(?:my\s+|the\s+|of\s+the\s+)?(?:stuff|things)|"
+    r"it\s+all|all\s+of\s+it|(?:the|my)\s+whole\s+(?:thing|lot)|the\s+lot|everything\s+on\s+(?:it|my\s+list|"
+    r"the\s+list))$",
     _I,
 )
 
@@ -647,6 +651,18 @@ def _rule_count_or_help(msg: _Message) -> Intent | None:
     if _HELP.search(msg.low) and len(tokens(msg.low)) <= 10:
         return Intent("help")
     return None
+
+
+_EMPTY_LIST = re.compile(
+    r"^(?:empty|reset|wipe|clean\s+out|clear\s+out|start\s+(?:over|fresh|again)(?:\s+with)?)"
+    r"(?:\s+(?:my|the|our))?(?:\s+(?:whole|entire))?(?:\s+(?:to-?do\s+|task\s+)?(?:list|tasks|todos|board))?$",
+    _I,
+)
+
+
+def _rule_empty_list(msg: _Message) -> Intent | None:
+    """ "empty my list", "start fresh": delete everything (which always asks first)."""
+    return Intent("delete", all_tasks=True) if _EMPTY_LIST.match(msg.text) else None
 
 
 def _rule_clear_completed(msg: _Message) -> Intent | None:
@@ -927,6 +943,7 @@ RULES: tuple[tuple[str, Callable[[_Message], Intent | None]], ...] = (
     ("clear due date", _rule_clear_due),
     ("count or help", _rule_count_or_help),
     ("clear completed", _rule_clear_completed),
+    ("empty the list", _rule_empty_list),
     ("put back / not done", _rule_put_back),
     ("priority or date header (rewrites)", _rewrite_headers),
     ("check mark / open again", _rule_check_mark),
@@ -1082,8 +1099,19 @@ def _add_intent_plain(payload: str, today: date, bang: bool) -> Intent:
     return Intent("add", items=items)
 
 
+_EXCEPT = re.compile(
+    r"^(?P<all>.*?)\s*,?\s+(?:except(?:\s+for)?|but(?:\s+not)?|other\s+than|apart\s+from|besides|"
+    r"save\s+for|excluding|not\s+including)\s+(?P<keep>.+)$",
+    _I,
+)
+
+
 def _ref_intent(kind: Literal["complete", "reopen", "delete"], payload: str) -> Intent:
     payload = re.sub(r"^(?:with|about|off|out|up)\s+", "", payload.strip(), flags=_I)
+    but = _EXCEPT.match(payload)
+    if but and _ALL_REF.match(strip_ref(but.group("all")) or "all"):
+        # "delete everything except the milk": all tasks but those, always asked first.
+        return Intent(kind, all_tasks=True, keep=strip_ref(but.group("keep")))
     ref = strip_ref(payload)
     if _ALL_REF.match(ref) or _ALL_REF.match(payload.strip()):
         return Intent(kind, all_tasks=True)

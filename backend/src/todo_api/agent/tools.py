@@ -402,7 +402,8 @@ class ToolBox:
                 due_date=due,
             ),
         )
-        return ToolResult(True, f"Added {describe(task)}.", {"task": task_json(task)})
+        undo = {"op": "remove", "id": task.id, "title": task.title}
+        return ToolResult(True, f"Added {describe(task)}.", {"task": task_json(task)}, [undo])
 
     async def list_tasks(self, args: ListTasksArgs) -> ToolResult:
         completed = {"all": None, "pending": False, "completed": True}[args.status]
@@ -640,6 +641,12 @@ class ToolBox:
                 self.db, self.user_id, TaskCreate.model_validate(snapshot)
             )
             return f"restored {quoted(task)}"
+        if step.get("op") == "remove":  # an added task
+            try:
+                row = await task_service.delete_task(self.db, self.user_id, int(step["id"]))
+            except NotFound:
+                return None
+            return f"removed {quoted(row)} again"
         try:
             task = await task_service.update_task(
                 self.db, self.user_id, int(step["id"]), TaskUpdate.model_validate(step["fields"])
