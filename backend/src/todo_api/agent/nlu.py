@@ -709,7 +709,21 @@ def _rewrite_headers(msg: _Message) -> Intent | None:
         rest = msg.text[lead.end :].lstrip(" ,:;-")
         if rest and _ADD_START.match(rest):
             msg.text = f"{rest} {msg.text[: lead.end]}"
+        else:
+            _diary_entry(msg, lead.end)
     return None
+
+
+_DIARY_SEPARATOR = re.compile(
+    r"^\s*(?:(?:at\s+)?\d{1,2}(?::[0-5]\d)?\s*(?:am|pm)?)?\s*[:\-]\s*(?P<rest>\S.*)$", _I
+)
+
+
+def _diary_entry(msg: _Message, date_end: int) -> None:
+    """ "next monday: dentist appointment", "saturday 9am - gym": a dated entry, as in a diary."""
+    entry = _DIARY_SEPARATOR.match(msg.text[date_end:])
+    if entry and not _TASK_COMMAND.match(entry.group("rest")):
+        msg.text = f"add {entry.group('rest')} {msg.text[:date_end]}"
 
 
 _CHECK_MARK = re.compile(
@@ -1043,8 +1057,17 @@ def _slots_after_description(description: str, today: date) -> tuple[str, str | 
     return description, priority, due_date
 
 
+# A time of day ("9am", "at 2:30pm", "at noon"): tasks have no due time yet, so it is dropped
+# rather than read as a date of its own ("gym saturday 9am" is due saturday, not today).
+_TIME_OF_DAY = re.compile(
+    r"\s*,?\s*(?:\b(?:(?:at|@|by|from|around)\s+)?\d{1,2}(?::[0-5]\d)?\s*(?:am|pm|a\.m\.|p\.m\.)"
+    r"|\b(?:at|@|by|around)\s+(?:\d{1,2}:[0-5]\d|noon|midday|midnight))(?=\W|$)",
+    _I,
+)
+
+
 def _add_intent_plain(payload: str, today: date, bang: bool) -> Intent:
-    payload = _LIST_TAIL.sub("", payload.strip())
+    payload = _TIME_OF_DAY.sub(" ", _LIST_TAIL.sub("", payload.strip())).strip()
     # A header before a list: "these three things: a, b and c".
     payload = re.sub(
         r"^(?:(?:these|those|the\s+following|following|\d+|two|three|four|five|six|some|a\s+few|few|more|"
