@@ -766,6 +766,46 @@ def _rule_stated_edits(msg: _Message) -> Intent | None:
     return None
 
 
+_MOVED_TO = re.compile(
+    r"^(?P<ref>.+?)\s+(?:has\s+been\s+|have\s+been\s+|was\s+|were\s+|got\s+|is\s+|are\s+)?"
+    r"(?:moved|pushed(?:\s+back)?|rescheduled|postponed|changed|shifted|bumped|delayed)\s+"
+    r"(?:to|till|until|for)\s+(?P<when>.+)$"
+    r"|^(?P<ref2>.+?)\s+(?:is|are)\s+(?:now\s+)?(?:on|for)\s+(?P<when2>.+?)(?:\s+now)?$",
+    _I,
+)
+_I_MEANT = re.compile(
+    r"^(?:(?:no|sorry|oops|actually|wait)[\s,.!]+)*(?:i\s+meant|i\s+mean|make\s+(?:it|that)|"
+    r"change\s+(?:it|that)\s+to|it'?s|it\s+is|should\s+be)?\s*(?P<when>.+?)"
+    r"(?:,?\s+not\s+(?P<wrong>.+?))?(?:\s+instead)?$",
+    _I,
+)
+
+
+def _date_only(text: str, today: date) -> date | None:
+    """The date `text` is, when it is nothing but a date ("the 12th", "next wednesday")."""
+    due, rest = take_due(text, today)
+    return due if due is not None and not tidy(rest) else None
+
+
+def _rule_stated_date(msg: _Message) -> Intent | None:
+    """Updates stated as facts: "the dentist moved to the 12th", "I meant wednesday, not
+    tuesday" (the last task), "no, friday" after an add."""
+    moved = _MOVED_TO.match(msg.text)
+    if moved:
+        when = _date_only(moved.group("when") or moved.group("when2"), msg.today)
+        ref = strip_ref(moved.group("ref") or moved.group("ref2"))
+        if when is not None and ref:
+            return Intent("update", ref=ref, new_due=when)
+    meant = _I_MEANT.match(msg.text)
+    if meant and (
+        meant.group("wrong") or re.match(r"^(?:no|sorry|oops|actually|wait|i\s+mean)", msg.low)
+    ):
+        when = _date_only(meant.group("when"), msg.today)
+        if when is not None:
+            return Intent("update", ref="it", new_due=when)
+    return None
+
+
 _NOT_NEEDED = re.compile(
     r"^(?:i|we)\s+(?:don'?t|do\s+not|no\s+longer)\s+(?:really\s+)?(?:need|have|want)\s+(?:to\s+)?"
     r"(?P<ref>.+?)(?:\s+(?:anymore|any\s+more|after\s+all|now))?$"
@@ -962,6 +1002,7 @@ RULES: tuple[tuple[str, Callable[[_Message], Intent | None]], ...] = (
     ("priority or date header (rewrites)", _rewrite_headers),
     ("check mark / open again", _rule_check_mark),
     ("stated edits", _rule_stated_edits),
+    ("stated date", _rule_stated_date),
     ("not needed", _rule_not_needed),
     ("should be called", _rule_should_be_called),
     ("add", _rule_add),
