@@ -547,10 +547,18 @@ _CLAUSE_SPLIT = re.compile(
 )
 
 
+_FILLER_CLAUSE = re.compile(
+    r"^(?:oh|ok(?:ay)?|so|and|um+|uh+|hmm+|well|also|then|right|yeah|btw|oh\s+yeah|alright)[\s,.!]*$",
+    _I,
+)
+
+
 def split_clauses(message: str) -> list[str]:
-    """Split a message into separate requests; a single request comes back unchanged."""
+    """Split a message into separate requests; a single request comes back unchanged. A lone
+    interjection ("oh" in "oh and add stamps") is no request of its own."""
     parts = [p.strip() for p in _CLAUSE_SPLIT.split(message) if p and p.strip()]
-    return parts if len(parts) > 1 else [message]
+    parts = [p for p in parts if not _FILLER_CLAUSE.match(p)] or [message]
+    return parts if len(parts) > 1 else [parts[0]]
 
 
 def understand(message: str, today: date) -> Intent:
