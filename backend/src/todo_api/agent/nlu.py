@@ -619,11 +619,23 @@ def _rule_greeting(msg: _Message) -> Intent | None:
 
 def _rule_small_talk(msg: _Message) -> Intent | None:
     chat = small_talk(msg.text) or small_talk(msg.raw)
-    if chat is not None and (chat.name != "off_topic" or not _TASK_COMMAND.match(msg.text)):
+    if chat is not None and (chat.name != "off_topic" or not _looks_like_a_task(msg.text)):
         return Intent("small_talk", reply=chat.reply)
     if _THANKS.match(msg.text) or _THANKS.match(msg.raw):
         return Intent("thanks")
     return Intent("bye") if _BYE.match(msg.text) else None
+
+
+def _looks_like_a_task(text: str) -> bool:
+    """ "buy tickets for the football game saturday" is a task, not an off-topic question."""
+    if re.match(
+        r"^(?:(?:tell|write|sing|give|read|play|recommend|find|show)\s+(?:me|us)|(?:play|sing)\s+(?:some|a))\b",
+        text,
+        _I,
+    ):
+        return False  # "tell me a joke", "write me a poem": a request to the assistant itself
+    first = tokens(text)[:1]
+    return bool(_TASK_COMMAND.match(text)) or bool(first and first[0] in TASK_VERBS)
 
 
 def _rule_set_description(msg: _Message) -> Intent | None:
