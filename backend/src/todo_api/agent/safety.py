@@ -205,7 +205,7 @@ async def undo(log: ActionLog, history: list[HistoryMessage]) -> str:
             return await _revert(log, changes)
     if undone:
         return "There's nothing left to undo: I've already undone my changes in this conversation."
-    return "There's nothing to undo — I haven't changed anything in this conversation yet."
+    return "There's nothing to undo: I don't see a recent change of mine in this conversation."
 
 
 async def _revert(log: ActionLog, changes: list[dict[str, Any]]) -> str:
