@@ -459,7 +459,9 @@ class LocalAgent:
 
     async def _act_if_meant(self, log: ActionLog, tool: str, ref: str, task: TaskBrief) -> str:
         """Act on a task a reference resolved to, unless the match was loose: then ask."""
-        if tool in _DESTRUCTIVE and not clearly_meant(ref, task, await log.tools.tasks()):
+        # Completing looks among open tasks only: a finished namesake is no rival.
+        pool = await log.tools.tasks(False if tool == "complete_task" else None)
+        if tool in _DESTRUCTIVE and not clearly_meant(ref, task, pool):
             verb = _VERBS[tool]
             question = (
                 f"Did you mean '{task.title}' (#{task.id})? I haven't changed anything — "
