@@ -153,3 +153,19 @@ async def test_a_fourth_deletion_in_one_turn_needs_confirm(
         assert (await box.call("delete_task", {"task": FIVE[3], "confirm": True})).ok
         assert [t.title for t in await box.tasks()] == [FIVE[4]]
         await session.commit()
+
+
+async def test_a_follow_up_does_not_shift_to_another_task_when_one_was_deleted(
+    client: httpx.AsyncClient, user: UserCtx
+) -> None:
+    first = await add(client, user, title="buy milk")
+    await add(client, user, title="buy oat milk")
+    await add(client, user, title="buy milk powder")
+    asked = await say(client, user, "delete milk")
+    assert "which task" in asked["reply"].lower()
+    deleted = await client.delete(f"/api/tasks/{first['id']}", headers=user.headers)
+    assert deleted.status_code == 204
+    # "the first one" was 'buy milk': gone, so nothing else takes its place.
+    reply = await say(client, user, "the first one", asked["conversation_id"])
+    assert {t["title"] for t in await tasks(client, user)} == {"buy oat milk", "buy milk powder"}
+    assert "gone" in reply["reply"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import calendar
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -191,46 +192,69 @@ def find_due(text: str, today: date) -> DateMatch | None:
     return None
 
 
+# Dates that depend on today only, by rule kind.
+_FIXED: dict[str, Callable[[date], date]] = {
+    "week": lambda today: today + timedelta(days=(4 - today.weekday()) % 7),
+    "weekend": lambda today: today + timedelta(days=(5 - today.weekday()) % 7),
+    "eom": lambda today: date(
+        today.year, today.month, calendar.monthrange(today.year, today.month)[1]
+    ),
+    "next_month": lambda today: add_months(today, 1),
+    "next_year": lambda today: add_months(today, 12),
+}
+
+
+def _in_amount(m: re.Match[str], today: date) -> date | None:
+    groups = m.groups()
+    amount = parse_number(re.sub(r"\s+of$", "", groups[0].lower()))
+    return None if amount is None else _relative(amount, groups[1], today)
+
+
+def _calendar(m: re.Match[str], today: date) -> date | None:
+    groups = m.groups()
+    has_year = bool(groups[2] or groups[5])
+    phrase = re.sub(rf"^{_LEAD}", "", m.group(0), flags=re.IGNORECASE)
+    phrase = re.sub(r"\bthe\b|\bof\b", " ", phrase, flags=re.IGNORECASE)
+    return _calendar_date(phrase, today, has_year)
+
+
+def _slash(m: re.Match[str], today: date) -> date | None:
+    groups = m.groups()
+    month, day = int(groups[0]), int(groups[1])
+    year = int(groups[2]) if groups[2] else today.year
+    if year < 100:
+        year += 2000
+    value = date(year, month, day)
+    if not groups[2] and value < today:
+        value = value.replace(year=year + 1)
+    return value
+
+
+def _day_of_month(m: re.Match[str], today: date) -> date | None:
+    value = date(today.year, today.month, int(m.group(1)))
+    return value if value >= today else add_months(value, 1)
+
+
+# Dates read from the match, by rule kind.
+_FROM_MATCH: dict[str, Callable[[re.Match[str], date], date | None]] = {
+    "iso": lambda m, today: date(int(m.group(1)), int(m.group(2)), int(m.group(3))),
+    "in": _in_amount,
+    "weekday": lambda m, today: next_weekday(today, WEEKDAYS[m.group(1).lower()]),
+    "calendar": _calendar,
+    "slash": _slash,
+    "day_of_month": _day_of_month,
+}
+
+
 def _value(m: re.Match[str], kind: object, today: date) -> date | None:
     if isinstance(kind, int):
         return today + timedelta(days=kind)
-    groups = m.groups()
-    try:
-        if kind == "iso":
-            return date(int(groups[0]), int(groups[1]), int(groups[2]))
-        if kind == "in":
-            amount = parse_number(re.sub(r"\s+of$", "", groups[0].lower()))
-            return None if amount is None else _relative(amount, groups[1], today)
-        if kind == "week":
-            return today + timedelta(days=(4 - today.weekday()) % 7)
-        if kind == "weekend":
-            return today + timedelta(days=(5 - today.weekday()) % 7)
-        if kind == "eom":
-            return date(today.year, today.month, calendar.monthrange(today.year, today.month)[1])
-        if kind == "next_month":
-            return add_months(today, 1)
-        if kind == "next_year":
-            return add_months(today, 12)
-        if kind == "weekday":
-            return next_weekday(today, WEEKDAYS[groups[0].lower()])
-        if kind == "calendar":
-            has_year = bool(groups[2] or groups[5])
-            phrase = re.sub(rf"^{_LEAD}", "", m.group(0), flags=re.IGNORECASE)
-            phrase = re.sub(r"\bthe\b|\bof\b", " ", phrase, flags=re.IGNORECASE)
-            return _calendar_date(phrase, today, has_year)
-        if kind == "slash":
-            month, day = int(groups[0]), int(groups[1])
-            year = int(groups[2]) if groups[2] else today.year
-            if year < 100:
-                year += 2000
-            value = date(year, month, day)
-            if not groups[2] and value < today:
-                value = value.replace(year=year + 1)
-            return value
-        if kind == "day_of_month":
-            day = int(groups[0])
-            value = date(today.year, today.month, day)
-            return value if value >= today else add_months(value, 1)
-    except ValueError:
+    if not isinstance(kind, str):
         return None
-    return None
+    if kind in _FIXED:
+        return _FIXED[kind](today)
+    reader = _FROM_MATCH.get(kind)
+    try:
+        return reader(m, today) if reader is not None else None
+    except ValueError:  # "the 31st" in a 30-day month, "13/45"
+        return None

@@ -96,16 +96,7 @@ class OpenAIAgent:
         settled = await before_agent(actions, history, message)  # "undo", "yes" to a question
         if settled is not None:
             return AgentResult(reply=settled, actions=actions.actions)
-        messages: list[dict[str, Any]] = [{"role": "system", "content": system_prompt(tools.today)}]
-        for item in history:
-            if item.role in {"user", "assistant"} and item.content:
-                content = item.content
-                used = [a for a in item.actions if not a.get("internal")]
-                if item.role == "assistant" and used:
-                    done = "; ".join(f"{a.get('tool')}: {a.get('result')}" for a in used)
-                    content = f"{content}\n[tools used: {done}]"
-                messages.append({"role": item.role, "content": content})
-        messages.append({"role": "user", "content": message})
+        messages = _conversation(tools, history, message)
         try:
             for _ in range(self.max_steps):
                 await tools.release()  # no transaction held while the provider thinks
@@ -226,6 +217,23 @@ class OpenAIAgent:
             )
         LLM_REQUESTS.labels(provider=self.name, outcome="ok").inc()
         return choices[0]
+
+
+def _conversation(
+    tools: ToolBox, history: list[HistoryMessage], message: str
+) -> list[dict[str, Any]]:
+    """The system prompt, the stored history (with the tools each reply used) and the message."""
+    messages: list[dict[str, Any]] = [{"role": "system", "content": system_prompt(tools.today)}]
+    for item in history:
+        if item.role in {"user", "assistant"} and item.content:
+            content = item.content
+            used = [a for a in item.actions if not a.get("internal")]
+            if item.role == "assistant" and used:
+                done = "; ".join(f"{a.get('tool')}: {a.get('result')}" for a in used)
+                content = f"{content}\n[tools used: {done}]"
+            messages.append({"role": item.role, "content": content})
+    messages.append({"role": "user", "content": message})
+    return messages
 
 
 def _applied(actions: ActionLog) -> str:

@@ -8,11 +8,12 @@ shared tool layer and words the reply. A follow-up to "which task do you mean?" 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from todo_api.agent.base import ActionLog, AgentResult, HistoryMessage
-from todo_api.agent.matching import MIN_SCORE, clearly_meant, parse_id, resolve, score
+from todo_api.agent.matching import MIN_SCORE, clearly_meant, names, parse_id, resolve, score
 from todo_api.agent.nlu import Intent, split_clauses, understand
 from todo_api.agent.safety import ask_first, before_agent, is_sweeping, sweep_question
 from todo_api.agent.text import ORDINALS, normalize_title, tokens
@@ -179,32 +180,31 @@ class LocalAgent:
             intent.kind in {"complete", "delete", "reopen"} and len(tokens(message)) <= 3
         ):
             return None
-        last = next((m for m in reversed(history) if m.role == "assistant"), None)
-        if last is None or not last.actions:
-            return None
-        pending = last.actions[-1]
-        candidates_ids: list[int] = list(pending.get("candidates") or [])
-        if pending.get("ok") or not candidates_ids:
+        question = _last_question(history)
+        if question is None:
             return None
         by_id = {t.id: t for t in await log.tools.tasks()}
-        candidates = [by_id[i] for i in candidates_ids if i in by_id]
-        if not candidates:
-            return None
+        # Positions stay those the question showed: a task deleted since keeps its place.
+        ids = [int(i) for i in question["candidates"]]
+        candidates: list[TaskBrief] = [by_id.get(i) or _GoneTask(i) for i in ids]
         chosen = self._pick(message, candidates)
         if not chosen:
             return None
-        seen: dict[str, Any] = pending.get("seen") or {}
-        if any(not _unchanged(task, seen) for task in chosen):
+        seen: dict[str, Any] = question.get("seen") or {}
+        if any(isinstance(t, _GoneTask) or not _unchanged(t, seen) for t in chosen):
             # "the second one" means the task the question showed, not what is there now.
             return (
-                "That task has changed since I asked, so I haven't touched it. "
+                "That task has changed or gone since I asked, so I haven't touched it. "
                 "Which task do you mean? Tell me its id or a word of its title."
             )
+        tool = str(question["tool"])
+        if tool in _DESTRUCTIVE and len(chosen) > SWEEP_LIMIT:  # "all of them" after "which?"
+            return ask_first(log, tool, chosen, sweep_question(_VERBS[tool], chosen, False))
         replies = []
         for task in chosen:
-            arguments = dict(pending.get("arguments") or {})
+            arguments = dict(question.get("arguments") or {})
             arguments["task"] = str(task.id)
-            replies.append((await log.call(str(pending["tool"]), arguments)).message)
+            replies.append((await log.call(str(question["tool"]), arguments)).message)
         return " ".join(replies)
 
     @staticmethod
@@ -385,17 +385,7 @@ class LocalAgent:
                 added.append(result.message.removeprefix("Added ").rstrip("."))
             else:
                 failed.append(f"'{item.title}': {result.message}")
-        reply = ""
-        if added:
-            reply = (
-                "Added "
-                + (added[0] if len(added) == 1 else ", ".join(added[:-1]) + " and " + added[-1])
-                + "."
-            )
-        if failed:
-            reply += (" " if reply else "") + "Couldn't add " + "; ".join(failed)
-        if reopened:
-            reply = " ".join([*reopened, reply]).strip()
+        reply = _added_reply(added, failed, reopened)
         if len(intent.items) > MAX_ITEMS:
             reply += f" (I add at most {MAX_ITEMS} tasks per message.)"
         return reply
@@ -469,7 +459,9 @@ class LocalAgent:
 
     async def _act_if_meant(self, log: ActionLog, tool: str, ref: str, task: TaskBrief) -> str:
         """Act on a task a reference resolved to, unless the match was loose: then ask."""
-        if tool in _DESTRUCTIVE and not clearly_meant(ref, task, await log.tools.tasks()):
+        # Completing looks among open tasks only: a finished namesake is no rival.
+        pool = await log.tools.tasks(False if tool == "complete_task" else None)
+        if tool in _DESTRUCTIVE and not clearly_meant(ref, task, pool):
             verb = _VERBS[tool]
             question = (
                 f"Did you mean '{task.title}' (#{task.id})? I haven't changed anything — "
@@ -497,13 +489,27 @@ class LocalAgent:
     async def _all(self, log: ActionLog, intent: Intent, tool: str) -> str:
         completed = {"complete_task": False, "reopen_task": True}.get(tool)
         tasks = list(await log.tools.tasks(completed))
-        if intent.ref:
+        if intent.ref and tool in _DESTRUCTIVE:
+            tasks = [t for t in tasks if names(intent.ref, t.title)]  # never a loose match
+        elif intent.ref:
             tasks = [t for t in tasks if score(intent.ref, t.title) >= MIN_SCORE]
+        if intent.keep:
+            keep = resolve(intent.keep, tasks)
+            kept = [keep.task] if keep.task is not None else keep.candidates
+            if not kept:
+                return (
+                    f"I couldn't find a task matching '{intent.keep}' to keep, so I haven't "
+                    "changed anything."
+                )
+            tasks = [t for t in tasks if t not in kept]
         if not tasks:
             which = f" matching '{intent.ref}'" if intent.ref else ""
             state = {"complete_task": "open ", "reopen_task": "completed "}.get(tool, "")
             return f"There are no {state}tasks{which}."
         which = {"complete_task": "open "}.get(tool, "")
+        if intent.keep and tool in _DESTRUCTIVE:  # "all but X": always asked first
+            question = sweep_question(_VERBS[tool], tasks, False, which)
+            return ask_first(log, tool, tasks, question)
         return await self._act_on_all(log, tool, tasks, everything=not intent.ref, which=which)
 
     async def _update(self, log: ActionLog, intent: Intent) -> str:
@@ -562,16 +568,9 @@ class LocalAgent:
             return max(score(intent.ref, task.title), score(obj, task.title) - 5 if obj else 0.0)
 
         # "I called mom and bought milk": when every part clearly matches its own task, do each.
-        parts = [p for p in re.split(r"\s*(?:,|\band\b)\s*", intent.ref, flags=re.I) if p.strip()]
-        if len(parts) > 1:
-            chosen: list[TaskBrief] = []
-            for part in parts:
-                hits = [t for t in pending if score(part, t.title) >= 60 and t not in chosen]
-                if len(hits) != 1:
-                    break
-                chosen.append(hits[0])
-            else:
-                return await self._act_on_all(log, "complete_task", chosen, everything=False)
+        chosen = _one_task_per_part(intent.ref, pending)
+        if chosen:
+            return await self._act_on_all(log, "complete_task", chosen, everything=False)
         strong = [t for t in pending if fit(t) >= 60]
         if not strong:
             return UNKNOWN
@@ -598,6 +597,54 @@ _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _DESTRUCTIVE = frozenset({"delete_task", "complete_task"})
 _VERBS = {"delete_task": "delete", "complete_task": "complete", "update_task": "change"}
+
+
+def _one_task_per_part(ref: str, pending: list[TaskBrief]) -> list[TaskBrief]:
+    """ "called mom and bought milk": one clear task per part, or nothing."""
+    parts = [p for p in re.split(r"\s*(?:,|\band\b)\s*", ref, flags=re.I) if p.strip()]
+    if len(parts) < 2:
+        return []
+    chosen: list[TaskBrief] = []
+    for part in parts:
+        hits = [t for t in pending if score(part, t.title) >= 60 and t not in chosen]
+        if len(hits) != 1:
+            return []
+        chosen.append(hits[0])
+    return chosen
+
+
+def _added_reply(added: list[str], failed: list[str], reopened: list[str]) -> str:
+    reply = ""
+    if added:
+        listed = added[0] if len(added) == 1 else ", ".join(added[:-1]) + " and " + added[-1]
+        reply = f"Added {listed}."
+    if failed:
+        reply += (" " if reply else "") + "Couldn't add " + "; ".join(failed)
+    if reopened:
+        reply = " ".join([*reopened, reply]).strip()
+    return reply
+
+
+def _last_question(history: list[HistoryMessage]) -> dict[str, Any] | None:
+    """The "which one?" the previous reply asked (a failed call or a question with candidates)."""
+    last = next((m for m in reversed(history) if m.role == "assistant"), None)
+    if last is None or not last.actions:
+        return None
+    action = last.actions[-1]
+    return None if action.get("ok") or not action.get("candidates") else action
+
+
+@dataclass(frozen=True)
+class _GoneTask:
+    """Stands in for a candidate deleted since the question, so positions keep their meaning."""
+
+    id: int
+    title: str = ""
+    description: str = ""
+    completed: bool = False
+    priority: str = "medium"
+    due_date: date | None = None
+    updated_at: datetime = datetime.min
 
 
 def _unchanged(task: TaskBrief, seen: dict[str, Any]) -> bool:

@@ -127,3 +127,10 @@ def clearly_meant(ref: str, task: TaskBrief, pool: Sequence[TaskBrief]) -> bool:
     if not wanted or not wanted <= _stem_set(task.title):
         return False
     return not any(t.id != task.id and wanted <= _stem_set(t.title) for t in pool)
+
+
+def names(ref: str, title: str) -> bool:
+    """Every word of `ref` is a whole word of `title` (stems compared exactly, no typos): what
+    a filter such as "delete all the milk tasks" may sweep up."""
+    wanted = _stem_set(ref)
+    return bool(wanted) and wanted <= _stem_set(title)

@@ -9,6 +9,7 @@ references and lists of several tasks. What is left after the slots is the title
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
@@ -73,6 +74,8 @@ class Intent:
     alternatives: list[tuple[str, str]] = field(default_factory=list)
     # "delete a task", "complete it" with nothing named: the agent asks which
     which: bool = False
+    # all_tasks: "everything except <keep>"
+    keep: str = ""
     # list / count: tasks due on this day only
     due_on: date | None = None
     # small_talk: the short reply (smalltalk.RULES)
@@ -463,7 +466,9 @@ _ALL_REF = re.compile(
     r"(?:tasks|todos|to-?dos|items|things|ones|of\s+them)|them\s+all|all\s+of\s+them|the\s+whole\s+list|"
     r"my\s+whole\s+list|all\s+(?:my\s+|the\s+)?(?:pending|open|remaining|outstanding)(?:\s+(?:tasks|ones|items))?|"
     r"(?:my|the)\s+(?:whole\s+|entire\s+)?(?:to-?do\s+|task\s+)?list|list|my\s+tasks|my\s+todos|"
-    r"(?:all\s+)?(?:my|the)\s+(?:stuff|things)|all\s+(?:my\s+|the\s+|of\s+the\s+)?(?:stuff|things))$",
+    r"(?:all\s+)?(?:my|the)\s+(?:stuff|things)|all\s+(?:my\s+|the\s+|of\s+the\s+)?(?:stuff|things)|"
+    r"it\s+all|all\s+of\s+it|(?:the|my)\s+whole\s+(?:thing|lot)|the\s+lot|everything\s+on\s+(?:it|my\s+list|"
+    r"the\s+list))$",
     _I,
 )
 
@@ -542,10 +547,18 @@ _CLAUSE_SPLIT = re.compile(
 )
 
 
+_FILLER_CLAUSE = re.compile(
+    r"^(?:oh|ok(?:ay)?|so|and|um+|uh+|hmm+|well|also|then|right|yeah|btw|oh\s+yeah|alright)[\s,.!]*$",
+    _I,
+)
+
+
 def split_clauses(message: str) -> list[str]:
-    """Split a message into separate requests; a single request comes back unchanged."""
+    """Split a message into separate requests; a single request comes back unchanged. A lone
+    interjection ("oh" in "oh and add stamps") is no request of its own."""
     parts = [p.strip() for p in _CLAUSE_SPLIT.split(message) if p and p.strip()]
-    return parts if len(parts) > 1 else [message]
+    parts = [p for p in parts if not _FILLER_CLAUSE.match(p)] or [message]
+    return parts if len(parts) > 1 else [parts[0]]
 
 
 def understand(message: str, today: date) -> Intent:
@@ -567,261 +580,463 @@ def understand(message: str, today: date) -> Intent:
     return intent
 
 
+@dataclass
+class _Message:
+    """One message as the rules read it. `text` is normalized (fillers and politeness trimmed)
+    and a few rules rewrite it for the rules after them ("urgent: X" reads as "add X, urgent")."""
+
+    raw: str
+    text: str
+    bang: bool
+    today: date
+
+    @property
+    def low(self) -> str:
+        return self.text.lower()
+
+
 def _understand(message: str, today: date) -> Intent:
+    """The first rule of RULES that reads the message decides its intent."""
     raw = re.sub(r"\s+", " ", message).strip()
     text, bang = normalize(raw)
-    low = text.lower()
+    msg = _Message(raw, text, bang, today)
+    for _name, rule in RULES:
+        intent = rule(msg)
+        if intent is not None:
+            return intent
+    return Intent("unknown")
 
-    if not text:
-        return Intent("greeting") if _GREETING.match(raw.strip("!?. ")) else Intent("help")
-    if _GREETING.match(text) or _GREETING.match(raw):
-        return Intent("greeting")
-    chat = small_talk(text) or small_talk(raw)
-    if chat is not None and (chat.name != "off_topic" or not _TASK_COMMAND.match(text)):
+
+def _rule_empty(msg: _Message) -> Intent | None:
+    if msg.text:
+        return None
+    return Intent("greeting") if _GREETING.match(msg.raw.strip("!?. ")) else Intent("help")
+
+
+def _rule_greeting(msg: _Message) -> Intent | None:
+    return Intent("greeting") if _GREETING.match(msg.text) or _GREETING.match(msg.raw) else None
+
+
+def _rule_small_talk(msg: _Message) -> Intent | None:
+    chat = small_talk(msg.text) or small_talk(msg.raw)
+    if chat is not None and (chat.name != "off_topic" or not _looks_like_a_task(msg.text)):
         return Intent("small_talk", reply=chat.reply)
-    if _THANKS.match(text) or _THANKS.match(raw):
+    if _THANKS.match(msg.text) or _THANKS.match(msg.raw):
         return Intent("thanks")
-    if _BYE.match(text):
-        return Intent("bye")
+    return Intent("bye") if _BYE.match(msg.text) else None
 
-    # Edits that would otherwise look like adds or deletes.
-    desc = _SET_DESCRIPTION.match(text)
-    if desc:
-        ref = next((desc.group(g) for g in ("ref", "ref2", "ref3", "ref4") if desc.group(g)), "")
-        value = next(
-            (desc.group(g) for g in ("desc", "desc2", "desc3", "desc4") if desc.group(g)), ""
-        )
-        return Intent("update", ref=strip_ref(ref), new_description=value.strip().strip("\"'"))
-    clear_due = _CLEAR_DUE.search(text)
-    if clear_due and re.match(
-        r"^(?:remove|clear|delete|drop|unset|take|get|set|change|make|update)\b", low
+
+def _looks_like_a_task(text: str) -> bool:
+    """ "buy tickets for the football game saturday" is a task, not an off-topic question."""
+    if re.match(
+        r"^(?:(?:tell|write|sing|give|read|play|recommend|find|show)\s+(?:me|us)|(?:play|sing)\s+(?:some|a))\b",
+        text,
+        _I,
     ):
-        rest = (text[: clear_due.start()] + " " + text[clear_due.end() :]).strip()
-        rest = re.sub(
-            r"^(?:remove|clear|delete|drop|unset|take|get|set|change|make|update)\b",
-            "",
-            rest,
-            flags=_I,
-        )
-        rest = re.sub(r"\b(?:to\s+)?(?:none|nothing|no\s+date)$", "", rest, flags=_I)
-        return Intent("update", ref=strip_ref(rest), clear_due=True)
+        return False  # "tell me a joke", "write me a poem": a request to the assistant itself
+    first = tokens(text)[:1]
+    return bool(_TASK_COMMAND.match(text)) or bool(first and first[0] in TASK_VERBS)
 
-    if _COUNT.search(low) and not _ADD_START.match(text):
-        return _list_intent("count", text, today)
-    if _HELP.search(low) and len(tokens(low)) <= 10 and not _ADD_START.match(text):
+
+def _rule_set_description(msg: _Message) -> Intent | None:
+    desc = _SET_DESCRIPTION.match(msg.text)
+    if not desc:
+        return None
+    ref = next((desc.group(g) for g in ("ref", "ref2", "ref3", "ref4") if desc.group(g)), "")
+    value = next((desc.group(g) for g in ("desc", "desc2", "desc3", "desc4") if desc.group(g)), "")
+    return Intent("update", ref=strip_ref(ref), new_description=value.strip().strip("\"'"))
+
+
+_CLEAR_DUE_VERB = re.compile(
+    r"^(?:remove|clear|delete|drop|unset|take|get|set|change|make|update)\b", _I
+)
+
+
+def _rule_clear_due(msg: _Message) -> Intent | None:
+    clear_due = _CLEAR_DUE.search(msg.text)
+    if not clear_due or not _CLEAR_DUE_VERB.match(msg.low):
+        return None
+    text = msg.text
+    rest = (text[: clear_due.start()] + " " + text[clear_due.end() :]).strip()
+    rest = _CLEAR_DUE_VERB.sub("", rest)
+    rest = re.sub(r"\b(?:to\s+)?(?:none|nothing|no\s+date)$", "", rest, flags=_I)
+    return Intent("update", ref=strip_ref(rest), clear_due=True)
+
+
+def _rule_count_or_help(msg: _Message) -> Intent | None:
+    if _ADD_START.match(msg.text):
+        return None
+    if _COUNT.search(msg.low):
+        return _list_intent("count", msg.text, msg.today)
+    if _HELP.search(msg.low) and len(tokens(msg.low)) <= 10:
         return Intent("help")
+    return None
 
-    clear = _CLEAR_COMPLETED.match(text)
+
+_EMPTY_LIST = re.compile(
+    r"^(?:empty|reset|wipe|clean\s+out|clear\s+out|start\s+(?:over|fresh|again)(?:\s+with)?)"
+    r"(?:\s+(?:my|the|our))?(?:\s+(?:whole|entire))?(?:\s+(?:to-?do\s+|task\s+)?(?:list|tasks|todos|board))?$",
+    _I,
+)
+
+
+def _rule_empty_list(msg: _Message) -> Intent | None:
+    """ "empty my list", "start fresh": delete everything (which always asks first)."""
+    return Intent("delete", all_tasks=True) if _EMPTY_LIST.match(msg.text) else None
+
+
+def _rule_clear_completed(msg: _Message) -> Intent | None:
+    clear = _CLEAR_COMPLETED.match(msg.text)
     if clear and not _CLEAR_FILLER.sub("", clear.group("rest") + clear.group("tail")).strip():
         return Intent("clear_completed")
+    return None
 
-    put_back = re.match(
-        r"^(?:put|add|move|bring)\s+(?P<ref>.+?)\s+back(?:\s+(?:on|onto|to|in)\s+(?:my|the)\s+"
-        r"(?:\w+\s+)?(?:list|todos?|tasks?))?$",
-        text,
-        _I,
-    )
-    if put_back:
-        return _ref_intent("reopen", put_back.group("ref"))
-    not_done = re.match(
-        r"^(?:i|we)\s+(?:didn'?t|did\s+not|haven'?t|have\s+not|never)\s+(?:actually\s+|really\s+|yet\s+)?"
-        r"(?:finish(?:ed)?\s+|complete(?:d)?\s+|do(?:ne)?\s+)?(?P<ref>.+?)(?:\s+yet)?$",
-        text,
-        _I,
-    )
-    if not_done:
-        return _ref_intent("reopen", not_done.group("ref"))
-    header = re.match(
-        r"^(?P<p>urgent|important|asap|critical|"
-        r"(?:very\s+)?(?:high|low|medium|top)[- ]?(?:priority|prio))\s*[:!\-]+\s*(?P<rest>\S.*)$",
-        text,
-        _I,
-    )
+
+_PUT_BACK = re.compile(
+    r"^(?:put|add|move|bring)\s+(?P<ref>.+?)\s+back(?:\s+(?:on|onto|to|in)\s+(?:my|the)\s+"
+    r"(?:\w+\s+)?(?:list|todos?|tasks?))?$",
+    _I,
+)
+_NOT_DONE = re.compile(
+    r"^(?:i|we)\s+(?:didn'?t|did\s+not|haven'?t|have\s+not|never)\s+(?:actually\s+|really\s+|yet\s+)?"
+    r"(?:finish(?:ed)?\s+|complete(?:d)?\s+|do(?:ne)?\s+)?(?P<ref>.+?)(?:\s+yet)?$",
+    _I,
+)
+
+
+def _rule_put_back(msg: _Message) -> Intent | None:
+    m = _PUT_BACK.match(msg.text) or _NOT_DONE.match(msg.text)
+    return _ref_intent("reopen", m.group("ref")) if m else None
+
+
+_PRIORITY_HEADER = re.compile(
+    r"^(?P<p>urgent|important|asap|critical|"
+    r"(?:very\s+)?(?:high|low|medium|top)[- ]?(?:priority|prio))\s*[:!\-]+\s*(?P<rest>\S.*)$",
+    _I,
+)
+
+
+def _rewrite_headers(msg: _Message) -> Intent | None:
+    """ "urgent: call the bank" reads as "add call the bank, urgent"; "monday: dentist" as
+    "dentist monday" when what follows is an add. Rewrites only: never decides."""
+    header = _PRIORITY_HEADER.match(msg.text)
     if header and not _ADD_START.match(header.group("rest")):
-        text = f"add {header.group('rest')}, {header.group('p')}"
+        msg.text = f"add {header.group('rest')}, {header.group('p')}"
     elif header:
-        text = f"{header.group('rest')}, {header.group('p')}"
-
-    lead = find_due(text, today)
+        msg.text = f"{header.group('rest')}, {header.group('p')}"
+    lead = find_due(msg.text, msg.today)
     if lead is not None and lead.start == 0:
-        rest = text[lead.end :].lstrip(" ,:;-")
+        rest = msg.text[lead.end :].lstrip(" ,:;-")
         if rest and _ADD_START.match(rest):
-            text = f"{rest} {text[: lead.end]}"
+            msg.text = f"{rest} {msg.text[: lead.end]}"
+        else:
+            _diary_entry(msg, lead.end)
+    return None
 
-    check = re.match(
-        r"^(?:\u2714\ufe0f?|\u2713|\u2705|\u2611\ufe0f?|\[x\]|x\s*:)\s*(?P<ref>.+)$", text, _I
-    )
+
+_DIARY_SEPARATOR = re.compile(
+    r"^\s*(?:(?:at\s+)?\d{1,2}(?::[0-5]\d)?\s*(?:am|pm)?)?\s*[:\-]\s*(?P<rest>\S.*)$", _I
+)
+
+
+def _diary_entry(msg: _Message, date_end: int) -> None:
+    """ "next monday: dentist appointment", "saturday 9am - gym": a dated entry, as in a diary."""
+    entry = _DIARY_SEPARATOR.match(msg.text[date_end:])
+    if entry and not _TASK_COMMAND.match(entry.group("rest")):
+        msg.text = f"add {entry.group('rest')} {msg.text[:date_end]}"
+
+
+_CHECK_MARK = re.compile(
+    r"^(?:\u2714\ufe0f?|\u2713|\u2705|\u2611\ufe0f?|\[x\]|x\s*:)\s*(?P<ref>.+)$", _I
+)
+_OPEN_AGAIN = re.compile(r"^(?:re-?)?open\s+(?P<ref>.+?)(?:\s+(?:again|back\s+up))$", _I)
+
+
+def _rule_check_mark(msg: _Message) -> Intent | None:
+    check = _CHECK_MARK.match(msg.text)
     if check:
         return _ref_intent("complete", check.group("ref"))
-    again = re.match(r"^(?:re-?)?open\s+(?P<ref>.+?)(?:\s+(?:again|back\s+up))$", text, _I)
-    if again:
-        return _ref_intent("reopen", again.group("ref"))
-    no_due = re.match(
-        r"^(?P<ref>.+?)\s+(?:has|have|needs|has\s+got)\s+no\s+(?:due\s*-?\s*date|deadline)(?:\s+(?:anymore|any\s+more))?$"
-        r"|^(?P<ref2>.+?)\s+(?:doesn'?t|does\s+not)\s+(?:have|need)\s+(?:a\s+)?(?:due\s*-?\s*date|deadline)"
-        r"(?:\s+(?:anymore|any\s+more))?$",
-        text,
-        _I,
-    )
+    again = _OPEN_AGAIN.match(msg.text)
+    return _ref_intent("reopen", again.group("ref")) if again else None
+
+
+_NO_DUE = re.compile(
+    r"^(?P<ref>.+?)\s+(?:has|have|needs|has\s+got)\s+no\s+(?:due\s*-?\s*date|deadline)(?:\s+(?:anymore|any\s+more))?$"
+    r"|^(?P<ref2>.+?)\s+(?:doesn'?t|does\s+not)\s+(?:have|need)\s+(?:a\s+)?(?:due\s*-?\s*date|deadline)"
+    r"(?:\s+(?:anymore|any\s+more))?$",
+    _I,
+)
+_GIVE_PRIORITY = re.compile(
+    r"^give\s+(?!me\b|us\b)(?P<ref>.+?)\s+(?:a\s+|an\s+)?(?P<level>high|low|medium|normal|top|urgent)\s+"
+    r"(?:priority|importance)$",
+    _I,
+)
+
+
+def _rule_stated_edits(msg: _Message) -> Intent | None:
+    no_due = _NO_DUE.match(msg.text)
     if no_due:
-        return Intent(
-            "update", ref=strip_ref(no_due.group("ref") or no_due.group("ref2")), clear_due=True
-        )
-    give = re.match(
-        r"^give\s+(?!me\b|us\b)(?P<ref>.+?)\s+(?:a\s+|an\s+)?(?P<level>high|low|medium|normal|top|urgent)\s+"
-        r"(?:priority|importance)$",
-        text,
-        _I,
-    )
+        ref = no_due.group("ref") or no_due.group("ref2")
+        return Intent("update", ref=strip_ref(ref), clear_due=True)
+    give = _GIVE_PRIORITY.match(msg.text)
     if give:
         level = give.group("level").lower()
         level = {"top": "high", "urgent": "high", "normal": "medium"}.get(level, level)
         return Intent("update", ref=strip_ref(give.group("ref")), new_priority=level)
+    return None
 
-    not_needed = re.match(
-        r"^(?:i|we)\s+(?:don'?t|do\s+not|no\s+longer)\s+(?:really\s+)?(?:need|have|want)\s+(?:to\s+)?"
-        r"(?P<ref>.+?)(?:\s+(?:anymore|any\s+more|after\s+all|now))?$"
-        r"|^(?:no\s+need\s+(?:to|for)|never\s*mind(?:\s+about)?|forget\s+about)\s+"
-        r"(?P<ref2>.+?)(?:\s+(?:anymore|any\s+more|after\s+all))?$"
-        r"|^(?P<ref3>.+?)\s+(?:is|are)\s+(?:no\s+longer|not)\s+(?:needed|necessary|required|relevant)"
-        r"(?:\s+(?:anymore|any\s+more))?$"
-        r"|^(?P<ref4>.+?)\s+(?:isn'?t|aren'?t)\s+(?:needed|necessary|required|relevant)"
-        r"(?:\s+(?:anymore|any\s+more))?$"
-        r"|^take\s+(?P<ref5>.+?)\s+(?:off|out\s+of|from)\s+(?:my|the)\s+(?:\w+\s+)?(?:list|todos?|tasks?)$"
-        r"|^(?P<ref6>.+?)\s+(?:can\s+go|can\s+be\s+(?:deleted|removed|dropped|cancell?ed)|(?:is|was|got|has\s+been)\s+"
-        r"cancell?ed|(?:isn'?t|is\s+not)\s+happening(?:\s+anymore)?)$",
-        text,
-        _I,
-    )
-    if not_needed:
-        ref = next(g for g in not_needed.groups() if g)
-        return _ref_intent("delete", ref)
 
-    renamed = re.match(
-        r"^(?P<ref>.+?)\s+should\s+(?:be\s+)?(?:called|named|renamed(?:\s+to)?|titled|say)\s+(?P<new>.+)$"
-        r"|^call\s+(?P<ref2>.+?)\s+[\"'](?P<new2>.+)[\"'](?:\s+instead)?$",
-        text,
-        _I,
-    )
+_MOVED_TO = re.compile(
+    r"^(?P<ref>.+?)\s+(?:has\s+been\s+|have\s+been\s+|was\s+|were\s+|got\s+|is\s+|are\s+)?"
+    r"(?:moved|pushed(?:\s+back)?|rescheduled|postponed|changed|shifted|bumped|delayed)\s+"
+    r"(?:to|till|until|for)\s+(?P<when>.+)$"
+    r"|^(?P<ref2>.+?)\s+(?:is|are)\s+(?:now\s+)?(?:on|for)\s+(?P<when2>.+?)(?:\s+now)?$",
+    _I,
+)
+_I_MEANT = re.compile(
+    r"^(?:(?:no|sorry|oops|actually|wait)[\s,.!]+)*(?:i\s+meant|i\s+mean|make\s+(?:it|that)|"
+    r"change\s+(?:it|that)\s+to|it'?s|it\s+is|should\s+be)?\s*(?P<when>.+?)"
+    r"(?:,?\s+not\s+(?P<wrong>.+?))?(?:\s+instead)?$",
+    _I,
+)
+
+
+def _date_only(text: str, today: date) -> date | None:
+    """The date `text` is, when it is nothing but a date ("the 12th", "next wednesday")."""
+    due, rest = take_due(text, today)
+    return due if due is not None and not tidy(rest) else None
+
+
+def _rule_stated_date(msg: _Message) -> Intent | None:
+    """Updates stated as facts: "the dentist moved to the 12th", "I meant wednesday, not
+    tuesday" (the last task), "no, friday" after an add."""
+    moved = _MOVED_TO.match(msg.text)
+    if moved:
+        when = _date_only(moved.group("when") or moved.group("when2"), msg.today)
+        ref = strip_ref(moved.group("ref") or moved.group("ref2"))
+        if when is not None and ref:
+            return Intent("update", ref=ref, new_due=when)
+    meant = _I_MEANT.match(msg.text)
+    if meant and (
+        meant.group("wrong") or re.match(r"^(?:no|sorry|oops|actually|wait|i\s+mean)", msg.low)
+    ):
+        when = _date_only(meant.group("when"), msg.today)
+        if when is not None:
+            return Intent("update", ref="it", new_due=when)
+    return None
+
+
+_NOT_NEEDED = re.compile(
+    r"^(?:i|we)\s+(?:don'?t|do\s+not|no\s+longer)\s+(?:really\s+)?(?:need|have|want)\s+(?:to\s+)?"
+    r"(?P<ref>.+?)(?:\s+(?:anymore|any\s+more|after\s+all|now))?$"
+    r"|^(?:no\s+need\s+(?:to|for)|never\s*mind(?:\s+about)?|forget\s+about)\s+"
+    r"(?P<ref2>.+?)(?:\s+(?:anymore|any\s+more|after\s+all))?$"
+    r"|^(?P<ref3>.+?)\s+(?:is|are)\s+(?:no\s+longer|not)\s+(?:needed|necessary|required|relevant)"
+    r"(?:\s+(?:anymore|any\s+more))?$"
+    r"|^(?P<ref4>.+?)\s+(?:isn'?t|aren'?t)\s+(?:needed|necessary|required|relevant)"
+    r"(?:\s+(?:anymore|any\s+more))?$"
+    r"|^take\s+(?P<ref5>.+?)\s+(?:off|out\s+of|from)\s+(?:my|the)\s+(?:\w+\s+)?(?:list|todos?|tasks?)$"
+    r"|^(?P<ref6>.+?)\s+(?:can\s+go|can\s+be\s+(?:deleted|removed|dropped|cancell?ed)|(?:is|was|got|has\s+been)\s+"
+    r"cancell?ed|(?:isn'?t|is\s+not)\s+happening(?:\s+anymore)?)$",
+    _I,
+)
+
+
+def _rule_not_needed(msg: _Message) -> Intent | None:
+    not_needed = _NOT_NEEDED.match(msg.text)
+    if not not_needed:
+        return None
+    return _ref_intent("delete", next(g for g in not_needed.groups() if g))
+
+
+_SHOULD_BE_CALLED = re.compile(
+    r"^(?P<ref>.+?)\s+should\s+(?:be\s+)?(?:called|named|renamed(?:\s+to)?|titled|say)\s+(?P<new>.+)$"
+    r"|^call\s+(?P<ref2>.+?)\s+[\"'](?P<new2>.+)[\"'](?:\s+instead)?$",
+    _I,
+)
+_SHOULD_BE = re.compile(r"^(?P<ref>.+?)\s+should\s+(?:be|read|say)\s+(?P<new>.+)$", _I)
+_A_STATE = re.compile(
+    r"^(?:done|finished|complete[d]?|pending|open|deleted|removed|urgent|important|due\b|"
+    r"(?:a\s+)?(?:high|low|medium)\b)",
+    _I,
+)
+
+
+def _rule_should_be_called(msg: _Message) -> Intent | None:
+    renamed = _SHOULD_BE_CALLED.match(msg.text)
     if renamed is None:
-        generic = re.match(r"^(?P<ref>.+?)\s+should\s+(?:be|read|say)\s+(?P<new>.+)$", text, _I)
+        generic = _SHOULD_BE.match(msg.text)
         if generic is not None:
             target = generic.group("new")
             slot_p, rest = take_priority(target, update=True)
-            slot_d, rest = take_due(rest, today)
-            is_state = re.match(
-                r"^(?:done|finished|complete[d]?|pending|open|deleted|removed|urgent|important|due\b|"
-                r"(?:a\s+)?(?:high|low|medium)\b)",
-                target,
-                _I,
-            )
-            if slot_p is None and slot_d is None and not is_state and tidy(rest):
+            slot_d, rest = take_due(rest, msg.today)
+            if slot_p is None and slot_d is None and not _A_STATE.match(target) and tidy(rest):
                 renamed = generic
-    if renamed:
-        ref = renamed.groupdict().get("ref") or renamed.groupdict().get("ref2") or ""
-        new_title = renamed.groupdict().get("new") or renamed.groupdict().get("new2") or ""
-        return Intent("update", ref=strip_ref(ref), new_title=tidy(new_title.strip("\"'")))
+    if not renamed:
+        return None
+    ref = renamed.groupdict().get("ref") or renamed.groupdict().get("ref2") or ""
+    new_title = renamed.groupdict().get("new") or renamed.groupdict().get("new2") or ""
+    return Intent("update", ref=strip_ref(ref), new_title=tidy(new_title.strip("\"'")))
 
+
+def _rule_add(msg: _Message) -> Intent | None:
+    text = msg.text
     add = _ADD_START.match(text)
+    if add is None or _UPDATE_LIKE_ADD(text):
+        return None
     # "add remove the old shelf", "remind me to clear out the garage": an explicit add verb wins
     # over the verb the title starts with; "I need to delete X" stays a delete.
-    explicit = add is not None and _EXPLICIT_ADD.match(text) is not None
-    if (
-        add
-        and (explicit or not _ADD_NOT_TASK.match(text[add.end() :]))
-        and not _UPDATE_LIKE_ADD(text)
-    ):
-        payload = text[add.end() :]
-        return _add_intent(payload, today, bang)
+    if _EXPLICIT_ADD.match(text) is None and _ADD_NOT_TASK.match(text[add.end() :]):
+        return None
+    return _add_intent(text[add.end() :], msg.today, msg.bang)
 
-    reopen = _REOPEN_START.match(text)
+
+_MARK_FRONT = re.compile(
+    r"^(?:as\s+)?(?:(?P<undone>not\s+done|undone|incomplete|unfinished|open)|done|complete|completed|"
+    r"finished)\s*[:\-]?\s+(?P<ref>.+)$",
+    _I,
+)
+
+
+def _rule_reopen_or_mark(msg: _Message) -> Intent | None:
+    reopen = _REOPEN_START.match(msg.text)
     if reopen:
-        return _ref_intent("reopen", text[reopen.end() :])
+        return _ref_intent("reopen", msg.text[reopen.end() :])
+    mark = _MARK_START.match(msg.text)
+    if not mark:
+        return None
+    rest = re.sub(r"\s+(?:again|now|too|as\s+well)$", "", mark.group("rest"), flags=_I)
+    front = _MARK_FRONT.match(rest)
+    if front:
+        return _ref_intent("reopen" if front.group("undone") else "complete", front.group("ref"))
+    undone = _MARK_UNDONE.match(rest)
+    if undone:
+        return _ref_intent("reopen", undone.group("ref"))
+    done = _MARK_DONE.match(rest)
+    if done and re.match(r"^(?:mark|tick|check|set|flag)", msg.low):
+        return _ref_intent("complete", done.group("ref"))
+    return None
 
-    mark = _MARK_START.match(text)
-    if mark:
-        rest = re.sub(r"\s+(?:again|now|too|as\s+well)$", "", mark.group("rest"), flags=_I)
-        front = re.match(
-            r"^(?:as\s+)?(?:(?P<undone>not\s+done|undone|incomplete|unfinished|open)|done|complete|completed|"
-            r"finished)\s*[:\-]?\s+(?P<ref>.+)$",
-            rest,
-            _I,
-        )
-        if front:
-            return _ref_intent(
-                "reopen" if front.group("undone") else "complete", front.group("ref")
-            )
-        undone = _MARK_UNDONE.match(rest)
-        if undone:
-            return _ref_intent("reopen", undone.group("ref"))
-        done = _MARK_DONE.match(rest)
-        if done and re.match(r"^(?:mark|tick|check|set|flag)", low):
-            return _ref_intent("complete", done.group("ref"))
 
+def _rule_complete(msg: _Message) -> Intent | None:
+    text = msg.text
     complete = _COMPLETE_START.match(text)
-    if complete and text[complete.end() :].strip():
-        payload = text[complete.end() :]
-        imperative = re.match(r"^(?:complete|finish)\s", text, _I)
-        if imperative and find_due(payload, today) is not None:
-            # "finish the report by friday" plans work; it does not report it done.
-            probe = _add_intent(text, today, bang)
-            if probe.kind == "add":
-                probe.implicit = True
-                return probe
-        return _ref_intent("complete", payload)
-
-    if _DELETE_START.match(text):
-        payload = _DELETE_START.sub("", text, count=1)
-        return _ref_intent("delete", payload)
-
-    update = _UPDATE_START.match(text)
-    if update:
-        intent = _update_intent(text, update.group("verb"), update.group("rest"), today)
-        if intent is not None:
-            return intent
-        if update.group("verb").lower() in {"mark", "flag"}:
-            return _ref_intent("complete", update.group("rest"))
-
-    due_edit = _due_edit_intent(text, today)
-    if due_edit is not None:
-        return due_edit
-
-    suffix = _suffix_intent(text, today)
-    if suffix is not None:
-        return suffix
-
-    if _is_list(text, low):
-        return _list_intent("list", text, today)
-
-    passive = re.match(
-        r"^(?P<obj>.+?)\s+(?:has\s+been|have\s+been|was|were|is|are|got|been|all)?\s*(?:now\s+|finally\s+|already\s+)?"
-        r"(?P<verb>[a-z]+)$",
-        text,
-        _I,
-    )
-    if passive and len(tokens(passive.group("obj"))) <= 6:
-        verb = passive.group("verb").lower()
-        if (
-            verb in IRREGULAR_PAST or (verb.endswith("ed") and len(verb) > 4)
-        ) and verb not in _NOT_PAST:
-            return Intent("past_tense", ref=strip_ref(f"{verb} {passive.group('obj')}"))
-
-    # A bare imperative with a date or priority reads as a new task: "buy milk tomorrow".
-    first = tokens(text)[:1]
-    if first and (first[0] in TASK_VERBS or first[0] in {"put", "finish", "start"}):
-        probe = _add_intent(text, today, bang)
-        if probe.kind == "add" and any(i.due or i.priority for i in probe.items):
+    if not complete or not text[complete.end() :].strip():
+        return None
+    payload = text[complete.end() :]
+    if re.match(r"^(?:complete|finish)\s", text, _I) and find_due(payload, msg.today) is not None:
+        # "finish the report by friday" plans work; it does not report it done.
+        probe = _add_intent(text, msg.today, msg.bang)
+        if probe.kind == "add":
             probe.implicit = True
             return probe
+    return _ref_intent("complete", payload)
 
-    past = _PAST_TENSE.match(text)
-    if past:
+
+def _rule_delete(msg: _Message) -> Intent | None:
+    if not _DELETE_START.match(msg.text):
+        return None
+    return _ref_intent("delete", _DELETE_START.sub("", msg.text, count=1))
+
+
+def _rule_update(msg: _Message) -> Intent | None:
+    update = _UPDATE_START.match(msg.text)
+    if not update:
+        return None
+    intent = _update_intent(msg.text, update.group("verb"), update.group("rest"), msg.today)
+    if intent is not None:
+        return intent
+    if update.group("verb").lower() in {"mark", "flag"}:
+        return _ref_intent("complete", update.group("rest"))
+    return None
+
+
+def _rule_due_edit(msg: _Message) -> Intent | None:
+    return _due_edit_intent(msg.text, msg.today)
+
+
+def _rule_suffix(msg: _Message) -> Intent | None:
+    return _suffix_intent(msg.text, msg.today)
+
+
+def _rule_list(msg: _Message) -> Intent | None:
+    return _list_intent("list", msg.text, msg.today) if _is_list(msg.text, msg.low) else None
+
+
+_PASSIVE = re.compile(
+    r"^(?P<obj>.+?)\s+(?:has\s+been|have\s+been|was|were|is|are|got|been|all)?\s*(?:now\s+|finally\s+|already\s+)?"
+    r"(?P<verb>[a-z]+)$",
+    _I,
+)
+
+
+def _is_past(verb: str) -> bool:
+    verb = verb.lower()
+    return (verb in IRREGULAR_PAST or (verb.endswith("ed") and len(verb) > 4)) and (
+        verb not in _NOT_PAST
+    )
+
+
+def _rule_passive(msg: _Message) -> Intent | None:
+    """ "the milk is bought": past tense after the object."""
+    passive = _PASSIVE.match(msg.text)
+    if passive and len(tokens(passive.group("obj"))) <= 6 and _is_past(passive.group("verb")):
+        verb = passive.group("verb").lower()
+        return Intent("past_tense", ref=strip_ref(f"{verb} {passive.group('obj')}"))
+    return None
+
+
+def _rule_bare_imperative(msg: _Message) -> Intent | None:
+    """A bare imperative with a date or priority reads as a new task: "buy milk tomorrow"."""
+    first = tokens(msg.text)[:1]
+    if not first or not (first[0] in TASK_VERBS or first[0] in {"put", "finish", "start"}):
+        return None
+    probe = _add_intent(msg.text, msg.today, msg.bang)
+    if probe.kind == "add" and any(i.due or i.priority for i in probe.items):
+        probe.implicit = True
+        return probe
+    return None
+
+
+def _rule_past_tense(msg: _Message) -> Intent | None:
+    past = _PAST_TENSE.match(msg.text)
+    if past and _is_past(past.group("verb")):
         verb = past.group("verb").lower()
-        if (
-            verb in IRREGULAR_PAST or (verb.endswith("ed") and len(verb) > 4)
-        ) and verb not in _NOT_PAST:
-            return Intent("past_tense", ref=strip_ref(f"{verb}{past.group('rest')}"))
-    return Intent("unknown")
+        return Intent("past_tense", ref=strip_ref(f"{verb}{past.group('rest')}"))
+    return None
+
+
+# The rule table, in priority order: the first rule that returns an intent wins (earlier rows
+# settle overlaps: "I need to finish X" adds, "I finished X" completes). A new phrasing is a new
+# row or a new alternative in a row's pattern, plus a corpus case.
+RULES: tuple[tuple[str, Callable[[_Message], Intent | None]], ...] = (
+    ("empty", _rule_empty),
+    ("greeting", _rule_greeting),
+    ("small talk", _rule_small_talk),
+    ("set description", _rule_set_description),
+    ("clear due date", _rule_clear_due),
+    ("count or help", _rule_count_or_help),
+    ("clear completed", _rule_clear_completed),
+    ("empty the list", _rule_empty_list),
+    ("put back / not done", _rule_put_back),
+    ("priority or date header (rewrites)", _rewrite_headers),
+    ("check mark / open again", _rule_check_mark),
+    ("stated edits", _rule_stated_edits),
+    ("stated date", _rule_stated_date),
+    ("not needed", _rule_not_needed),
+    ("should be called", _rule_should_be_called),
+    ("add", _rule_add),
+    ("reopen or mark", _rule_reopen_or_mark),
+    ("complete", _rule_complete),
+    ("delete", _rule_delete),
+    ("update", _rule_update),
+    ("due edit", _rule_due_edit),
+    ("suffix", _rule_suffix),
+    ("list", _rule_list),
+    ("passive past tense", _rule_passive),
+    ("bare imperative with a date", _rule_bare_imperative),
+    ("past tense", _rule_past_tense),
+)
 
 
 def _UPDATE_LIKE_ADD(text: str) -> bool:
@@ -859,24 +1074,10 @@ def _add_intent(payload: str, today: date, bang: bool) -> Intent:
     return intent
 
 
-def _add_intent_plain(payload: str, today: date, bang: bool) -> Intent:
-    payload = _LIST_TAIL.sub("", payload.strip())
-    # A header before a list: "these three things: a, b and c".
-    payload = re.sub(
-        r"^(?:(?:these|those|the\s+following|following|\d+|two|three|four|five|six|some|a\s+few|few|more|"
-        r"new|other)\s+)*(?:tasks?|things?|items?|todos?|to-?dos?|reminders?|entries|ones)\s*:\s*",
-        "",
-        payload,
-        flags=_I,
-    )
-    payload = re.sub(
-        r"^(?:(?:a|an|the)\s+)?(?:task|todo|to-?do|item|reminder)\s*(?::|-|to|called|named|titled)\s*",
-        "",
-        payload,
-        flags=_I,
-    )
+def _take_descriptions(payload: str, today: date) -> tuple[str | None, str]:
+    """A description said with a keyword, in parentheses ("(tap leaks)"; a slot such as
+    "(low)" or "(by friday)" stays for the slot finders) or after a dash."""
     description, payload = take_description(payload)
-    # Parentheses hold a slot ("(low)", "(by friday)") or else a description ("(tap leaks)").
     for paren in list(re.finditer(r"\(([^()]*)\)", payload)):
         inner = paren.group(1).strip()
         if inner.lower() in {"high", "low", "medium"}:
@@ -896,6 +1097,53 @@ def _add_intent_plain(payload: str, today: date, bang: bool) -> Intent:
             if tidy(tail) and tail_prio is None and tail_due is None:
                 description = dash.group("desc").strip()
                 payload = payload[: dash.start()]
+    return description, payload
+
+
+def _slots_after_description(description: str, today: date) -> tuple[str, str | None, date | None]:
+    """Slots said after the description: "... with description tap leaks, high priority"."""
+    priority: str | None = None
+    due_date: date | None = None
+    while True:
+        m = re.search(r"[,;]\s*([^,;]+)$", description)
+        if not m:
+            break
+        prio, rest = take_priority(m.group(1))
+        due, rest = take_due(rest, today)
+        if (prio is None and due is None) or tidy(rest):
+            break
+        priority = priority or prio
+        due_date = due_date or due
+        description = description[: m.start()].strip()
+    return description, priority, due_date
+
+
+# A time of day ("9am", "at 2:30pm", "at noon"): tasks have no due time yet, so it is dropped
+# rather than read as a date of its own ("gym saturday 9am" is due saturday, not today).
+_TIME_OF_DAY = re.compile(
+    r"\s*,?\s*(?:\b(?:(?:at|@|by|from|around)\s+)?\d{1,2}(?::[0-5]\d)?\s*(?:am|pm|a\.m\.|p\.m\.)"
+    r"|\b(?:at|@|by|around)\s+(?:\d{1,2}:[0-5]\d|noon|midday|midnight))(?=\W|$)",
+    _I,
+)
+
+
+def _add_intent_plain(payload: str, today: date, bang: bool) -> Intent:
+    payload = _TIME_OF_DAY.sub(" ", _LIST_TAIL.sub("", payload.strip())).strip()
+    # A header before a list: "these three things: a, b and c".
+    payload = re.sub(
+        r"^(?:(?:these|those|the\s+following|following|\d+|two|three|four|five|six|some|a\s+few|few|more|"
+        r"new|other)\s+)*(?:tasks?|things?|items?|todos?|to-?dos?|reminders?|entries|ones)\s*:\s*",
+        "",
+        payload,
+        flags=_I,
+    )
+    payload = re.sub(
+        r"^(?:(?:a|an|the)\s+)?(?:task|todo|to-?do|item|reminder)\s*(?::|-|to|called|named|titled)\s*",
+        "",
+        payload,
+        flags=_I,
+    )
+    description, payload = _take_descriptions(payload, today)
     shared_priority, payload = take_priority(payload)
     shared_due, payload = take_due(payload, today)
     if shared_priority is None:
@@ -909,19 +1157,9 @@ def _add_intent_plain(payload: str, today: date, bang: bool) -> Intent:
         flags=_I,
     )
     if description:
-        # Slots said after the description: "... with description tap leaks, high priority".
-        while True:
-            m = re.search(r"[,;]\s*([^,;]+)$", description)
-            if not m:
-                break
-            segment = m.group(1)
-            prio, rest = take_priority(segment)
-            due, rest = take_due(rest, today)
-            if (prio is None and due is None) or tidy(rest):
-                break
-            shared_priority = shared_priority or prio
-            shared_due = shared_due or due
-            description = description[: m.start()].strip()
+        description, tail_priority, tail_due = _slots_after_description(description, today)
+        shared_priority = shared_priority or tail_priority
+        shared_due = shared_due or tail_due
     if shared_priority is None and bang:
         shared_priority = "high"
     items: list[NewTask] = []
@@ -945,8 +1183,19 @@ def _add_intent_plain(payload: str, today: date, bang: bool) -> Intent:
     return Intent("add", items=items)
 
 
+_EXCEPT = re.compile(
+    r"^(?P<all>.*?)\s*,?\s+(?:except(?:\s+for)?|but(?:\s+not)?|other\s+than|apart\s+from|besides|"
+    r"save\s+for|excluding|not\s+including)\s+(?P<keep>.+)$",
+    _I,
+)
+
+
 def _ref_intent(kind: Literal["complete", "reopen", "delete"], payload: str) -> Intent:
     payload = re.sub(r"^(?:with|about|off|out|up)\s+", "", payload.strip(), flags=_I)
+    but = _EXCEPT.match(payload)
+    if but and _ALL_REF.match(strip_ref(but.group("all")) or "all"):
+        # "delete everything except the milk": all tasks but those, always asked first.
+        return Intent(kind, all_tasks=True, keep=strip_ref(but.group("keep")))
     ref = strip_ref(payload)
     if _ALL_REF.match(ref) or _ALL_REF.match(payload.strip()):
         return Intent(kind, all_tasks=True)
@@ -964,100 +1213,72 @@ def _ref_intent(kind: Literal["complete", "reopen", "delete"], payload: str) -> 
     return Intent(kind, ref=ref)
 
 
+_SHIFT_VERBS = frozenset(
+    {"postpone", "push", "push back", "delay", "defer", "move", "bump", "shift", "push out"}
+)
+_POSTPONE_VERBS = _SHIFT_VERBS - {"move", "shift"}
+_RETITLE_VERBS = frozenset(
+    {"change", "update", "edit", "modify", "switch", "correct", "replace", "turn", "set"}
+)
+_SMALL_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
+_SMALL_NUMBERS |= {"six": 6, "seven": 7}
+
+
+def _rename_intent(rename: re.Match[str]) -> Intent:
+    groups = rename.groupdict()
+    ref = next((groups[g] for g in ("ref", "ref2", "ref3", "ref4") if groups.get(g)), "")
+    new = next((groups[g] for g in ("new", "new2", "new3", "new4") if groups.get(g)), "")
+    intent = Intent("update", ref=strip_ref(ref or ""), new_title=tidy(new.strip("\"'")))
+    # "rename go to gym to go to the gym": every " to " is a possible split; the agent keeps
+    # the one whose left side names an existing task.
+    whole = f"{ref} to {new}"
+    for split in re.finditer(r"\s+(?:to|into|as)\s+", whole, _I):
+        left, right = whole[: split.start()], whole[split.end() :]
+        if left.strip() and right.strip():
+            intent.alternatives.append((strip_ref(left), tidy(right.strip("\"'"))))
+    return intent
+
+
+def _take_shift(verb: str, body: str) -> tuple[int | None, str]:
+    """ "push X back 2 days": the shift in days, and the text without it."""
+    shift = _SHIFT.search(body)
+    if not shift or verb not in _SHIFT_VERBS:
+        return None, body
+    n = shift.group("n").lower()
+    amount = int(n) if n.isdigit() else _SMALL_NUMBERS[n]
+    days = amount * (7 if shift.group("unit").lower().startswith("week") else 1)
+    return days, (body[: shift.start()] + " " + body[shift.end() :]).strip()
+
+
+def _retitle_intent(verb: str, rest: str) -> Intent | None:
+    """ "change buy milk to buy oat milk": anything else after " to " is a new title."""
+    m = re.match(r"^(?P<ref>.+?)\s+(?:to|into|->|=>|with)\s+(?P<new>.+)$", rest, _I)
+    if not m or verb not in _RETITLE_VERBS:
+        return None
+    new = re.sub(r"^(?:say|read)\s+", "", m.group("new").strip(), flags=_I).strip("\"'")
+    return Intent(
+        "update", ref=strip_ref(_FIELD_WORDS.sub(" ", m.group("ref"))), new_title=tidy(new)
+    )
+
+
 def _update_intent(text: str, verb: str, rest: str, today: date) -> Intent | None:
     rename = _RENAME.match(text)
     if rename:
-        ref = (
-            rename.group("ref")
-            or rename.group("ref2")
-            or rename.group("ref3")
-            or rename.group("ref4")
-        )
-        new = (
-            rename.group("new")
-            or rename.group("new2")
-            or rename.group("new3")
-            or rename.group("new4")
-        )
-        intent = Intent("update", ref=strip_ref(ref or ""), new_title=tidy(new.strip("\"'")))
-        # "rename go to gym to go to the gym": every " to " is a possible split; the agent keeps
-        # the one whose left side names an existing task.
-        whole = f"{ref} to {new}"
-        for split in re.finditer(r"\s+(?:to|into|as)\s+", whole, _I):
-            left, right = whole[: split.start()], whole[split.end() :]
-            if left.strip() and right.strip():
-                intent.alternatives.append((strip_ref(left), tidy(right.strip("\"'"))))
-        return intent
+        return _rename_intent(rename)
     verb = verb.lower()
     priority: str | None = None
     if re.match(r"prioriti[sz]e|escalate|raise|upgrade", verb):
         priority = "high"
     elif re.match(r"de-?prioriti[sz]e|lower|downgrade", verb):
         priority = "low"
-    body = rest
-    shift = _SHIFT.search(body)
-    shift_days = None
-    if shift and verb in {
-        "postpone",
-        "push",
-        "push back",
-        "delay",
-        "defer",
-        "move",
-        "bump",
-        "shift",
-        "push out",
-    }:
-        n = shift.group("n").lower()
-        amount = (
-            int(n)
-            if n.isdigit()
-            else {
-                "a": 1,
-                "an": 1,
-                "one": 1,
-                "two": 2,
-                "three": 3,
-                "four": 4,
-                "five": 5,
-                "six": 6,
-                "seven": 7,
-            }[n]
-        )
-        shift_days = amount * (7 if shift.group("unit").lower().startswith("week") else 1)
-        body = (body[: shift.start()] + " " + body[shift.end() :]).strip()
+    shift_days, body = _take_shift(verb, rest)
     found_priority, body = take_priority(body, update=True)
     priority = priority or found_priority
     due, body = take_due(body, today)
-    if (
-        due is None
-        and shift_days is None
-        and verb in {"postpone", "push", "push back", "delay", "defer", "bump", "push out"}
-        and priority is None
-    ):
+    if due is None and shift_days is None and verb in _POSTPONE_VERBS and priority is None:
         shift_days = 1  # "postpone X" with no date: one day later
     if priority is None and due is None and shift_days is None:
-        # "change buy milk to buy oat milk": anything else after " to " is a new title
-        m = re.match(r"^(?P<ref>.+?)\s+(?:to|into|->|=>|with)\s+(?P<new>.+)$", rest, _I)
-        if m and verb in {
-            "change",
-            "update",
-            "edit",
-            "modify",
-            "switch",
-            "correct",
-            "replace",
-            "turn",
-            "set",
-        }:
-            return Intent(
-                "update",
-                ref=strip_ref(_FIELD_WORDS.sub(" ", m.group("ref"))),
-                new_title=tidy(
-                    re.sub(r"^(?:say|read)\s+", "", m.group("new").strip(), flags=_I).strip("\"'")
-                ),
-            )
-        return None
+        return _retitle_intent(verb, rest)
     ref = strip_ref(re.sub(r"^\s*(?:for|of|on)\s+", "", _FIELD_WORDS.sub(" ", body), flags=_I))
     ref = tidy(
         re.sub(r"\b(?:to|as|until|till|for|by|back|out|forward|up|down)\s*$", "", ref, flags=_I)
@@ -1182,6 +1403,51 @@ def _is_list(text: str, low: str) -> bool:
     return bool(_LIST_NOUNS.search(low)) and len(tokens(low)) <= 6
 
 
+# Listing filters as data: the first row whose pattern is in the question sets the filter.
+_LIST_PRIORITIES = (
+    (re.compile(r"\blow(?:est)?(?:[- ]priority)?\b|\bnot\s+(?:urgent|important)\b"), "low"),
+    (re.compile(r"\b(?:medium|normal)(?:[- ]priority)?\b"), "medium"),
+    (
+        re.compile(
+            r"\b(?:high(?:est)?|top|urgent|important|critical)(?:[- ]priority)?\b"
+            r"|\bpriority\s+(?:tasks|ones|items)\b|\bprioritie?s\b"
+        ),
+        "high",
+    ),
+)
+_LIST_DUES = (
+    (re.compile(r"\b(?:overdue|late|past\s+due|missed|behind)\b"), "overdue"),
+    (re.compile(r"\b(?:today|tonight)\b"), "today"),
+    (re.compile(r"\btomorrow\b"), "tomorrow"),
+    (re.compile(r"\bthis\s+week\b"), "this_week"),
+    (re.compile(r"\b(?:no|without\s+(?:a\s+)?)\s*due\s*date\b|\bundated\b"), "none"),
+)
+_SEARCH = re.compile(r"^(?:find|search(?:\s+for)?|look\s+(?:for|up)|lookup)\s+(?P<q>.+)$", _I)
+_SPAN = re.compile(r"\b(?:next|this|coming)\s+(?:week|month|year)\b")
+
+
+def _first_value(rows: tuple[tuple[re.Pattern[str], str], ...], low: str) -> str | None:
+    return next((value for pattern, value in rows if pattern.search(low)), None)
+
+
+def _list_query(text: str) -> str | None:
+    """ "find dentist", "tasks about the car": words the titles must contain."""
+    m = _QUERY.search(text)
+    if m:
+        words = re.sub(r"\b(?:in\s+(?:it|them|the\s+title)|tasks?)\b", "", m.group("q"), flags=_I)
+        return tidy(words) or None
+    search = _SEARCH.match(text)
+    if search:
+        words = re.sub(
+            r"\b(?:tasks?|todos?|items?|with|for|in\s+my\s+list)\b",
+            " ",
+            search.group("q"),
+            flags=_I,
+        )
+        return strip_ref(words) or None
+    return None
+
+
 def _list_intent(kind: Literal["list", "count"], text: str, today: date | None = None) -> Intent:
     low = text.lower()
     status: Literal["all", "pending", "completed"] = "all"
@@ -1189,55 +1455,13 @@ def _list_intent(kind: Literal["list", "count"], text: str, today: date | None =
         status = "pending"
     elif _COMPLETED.search(low):
         status = "completed"
-    priority = None
-    if re.search(r"\blow(?:est)?(?:[- ]priority)?\b|\bnot\s+(?:urgent|important)\b", low):
-        priority = "low"
-    elif re.search(r"\b(?:medium|normal)(?:[- ]priority)?\b", low):
-        priority = "medium"
-    elif re.search(
-        r"\b(?:high(?:est)?|top|urgent|important|critical)(?:[- ]priority)?\b|\bpriority\s+(?:tasks|ones|items)\b"  # noqa: E501
-        r"|\bprioritie?s\b",
-        low,
-    ):
-        priority = "high"
-    due = "any"
-    if re.search(r"\b(?:overdue|late|past\s+due|missed|behind)\b", low):
-        due = "overdue"
-    elif re.search(r"\b(?:today|tonight)\b", low):
-        due = "today"
-    elif re.search(r"\btomorrow\b", low):
-        due = "tomorrow"
-    elif re.search(r"\bthis\s+week\b", low):
-        due = "this_week"
-    elif re.search(r"\b(?:no|without\s+(?:a\s+)?)\s*due\s*date\b|\bundated\b", low):
-        due = "none"
-    # "what's on for monday", "anything due on the 12th?": that one day only.
-    due_on = find_due(text, today) if today is not None and due == "any" else None
-    if due_on is not None and re.search(r"\b(?:next|this|coming)\s+(?:week|month|year)\b", low):
-        due_on = None  # a span, not a day: listed unfiltered rather than cut to one day
-    query = None
-    m = _QUERY.search(text)
-    search = re.match(
-        r"^(?:find|search(?:\s+for)?|look\s+(?:for|up)|lookup)\s+(?P<q>.+)$", text, _I
-    )
-    if search and not m:
-        query = (
-            strip_ref(
-                re.sub(
-                    r"\b(?:tasks?|todos?|items?|with|for|in\s+my\s+list)\b",
-                    " ",
-                    search.group("q"),
-                    flags=_I,
-                )
-            )
-            or None
-        )
-    elif m:
-        query = (
-            tidy(re.sub(r"\b(?:in\s+(?:it|them|the\s+title)|tasks?)\b", "", m.group("q"), flags=_I))
-            or None
-        )
-    if due_on is not None:
-        query = None if query and find_due(query, today or due_on.value) else query
-        return Intent(kind, status=status, priority=priority, due_on=due_on.value, query=query)
+    priority = _first_value(_LIST_PRIORITIES, low)
+    due = _first_value(_LIST_DUES, low) or "any"
+    query = _list_query(text)
+    # "what's on for monday", "anything due on the 12th?": that one day only ("next week" is a
+    # span, not a day: listed unfiltered rather than cut to one day).
+    day = find_due(text, today) if today is not None and due == "any" else None
+    if day is not None and not _SPAN.search(low):
+        query = None if query and find_due(query, day.value) else query
+        return Intent(kind, status=status, priority=priority, due_on=day.value, query=query)
     return Intent(kind, status=status, priority=priority, due_filter=due, query=query)

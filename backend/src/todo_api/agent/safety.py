@@ -32,7 +32,8 @@ _YES_WORDS = frozenset(
 )
 _YES_FILLER = frozenset(
     "go ahead do it please pls for that's thats right sure delete remove complete mark them all "
-    "of as done it i'm im sure thanks thank you that one one yes great good just".split()
+    "of as done it i'm im sure thanks thank you that one one yes great good just and certain is "
+    "everything those these both fine totally really course yess yesss".split()
 )
 _YES_PHRASES = re.compile(
     r"^(?:do\s+it|go\s+ahead|go\s+for\s+it|please\s+do|that'?s\s+(?:right|correct|it)|"
@@ -40,7 +41,7 @@ _YES_PHRASES = re.compile(
     _I,
 )
 _NEGATION = re.compile(
-    r"^(?:no|nope|nah|n|cancel|stop|don'?t|dont|do\s+not|never\s*mind|nevermind|forget\s+it|abort|"
+    r"^(?:(?:hmm+|well|uh+|um+|oh|ah|actually|wait|erm)[\s,.!]+)*(?:no|nope|nah|n|cancel|stop|don'?t|dont|do\s+not|never\s*mind|nevermind|forget\s+it|abort|"
     r"keep|leave|not|wait|hold\s+on|hang\s+on|actually\s+no|actually,?\s+(?:don'?t|keep|leave)|"
     r"no\s+thanks)\b",
     _I,
@@ -204,7 +205,7 @@ async def undo(log: ActionLog, history: list[HistoryMessage]) -> str:
             return await _revert(log, changes)
     if undone:
         return "There's nothing left to undo: I've already undone my changes in this conversation."
-    return "There's nothing to undo — I haven't changed anything in this conversation yet."
+    return "There's nothing to undo: I don't see a recent change of mine in this conversation."
 
 
 async def _revert(log: ActionLog, changes: list[dict[str, Any]]) -> str:

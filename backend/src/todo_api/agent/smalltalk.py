@@ -53,6 +53,14 @@ RULES: tuple[SmallTalkRule, ...] = (
         "Bye! Your tasks are saved.",
     ),
     _rule(
+        # "scratch that" alone takes back what was just said, not a task: never a deletion.
+        "never_mind",
+        r"(?:(?:oh|ok(?:ay)?|actually|wait|no|sorry|oops)[\s,.!]+)*(?:scratch|forget|ignore|strike|cancel|disregard)\s+"
+        r"(?:that|it|this)(?:\s+(?:then|please|last\s+(?:one|bit|part)))?|never\s*mind(?:\s+(?:that|it|then))?|"
+        r"nvm|forget\s+about\s+it|don'?t\s+worry(?:\s+about\s+it)?",
+        "OK — I've left your tasks as they are. Say 'undo' if you want my last change reverted.",
+    ),
+    _rule(
         "chit_chat",
         r"(?:lol|lmao|haha+|hehe+|heh|rofl|:\)|:d|wow|oh\s+wow|omg|hmm+|huh|meh|ugh|yikes|oops|"
         r"you'?re\s+(?:awesome|great|the\s+best|cool|amazing|funny|smart|helpful)|good\s+(?:bot|job)|"

@@ -418,7 +418,8 @@ class ToolBox:
                 due_date=due,
             ),
         )
-        return ToolResult(True, f"Added {describe(task)}.", {"task": task_json(task)})
+        undo = {"op": "remove", "id": task.id, "title": task.title}
+        return ToolResult(True, f"Added {describe(task)}.", {"task": task_json(task)}, [undo])
 
     async def list_tasks(self, args: ListTasksArgs) -> ToolResult:
         completed = {"all": None, "pending": False, "completed": True}[args.status]
@@ -435,22 +436,7 @@ class ToolBox:
                 details=self.task_details,
             )
         else:
-            rows = list(await self.tasks(completed))
-            if priority is not None:
-                rows = [t for t in rows if t.priority == priority]
-            if args.due != "any":
-                rows = [t for t in rows if self._due_matches(t, args.due)]
-            if due_on is not None:
-                rows = [t for t in rows if t.due_date == due_on]
-            if args.query:
-                words = [w for w in args.query.lower().split() if w]
-                rows = [
-                    t
-                    for t in rows
-                    if all(w in t.title.lower() or w in t.description.lower() for w in words)
-                ]
-            # As first_tasks: pending first, then by due date (none last), then oldest first.
-            rows.sort(key=lambda t: (t.completed, t.due_date or date.max, t.id))
+            rows = await self._filtered(args, completed, priority, due_on)
             shown, total = rows[:MAX_LISTED], len(rows)
         lines = "\n".join(f"- {describe(t, self.today)}" for t in shown)
         more = f"\n…and {total - len(shown)} more." if total > len(shown) else ""
@@ -467,6 +453,28 @@ class ToolBox:
                 ],
             },
         )
+
+    async def _filtered(
+        self, args: ListTasksArgs, completed: bool | None, priority: str | None, due_on: date | None
+    ) -> list[TaskBrief]:
+        """The listing filters the database query does not apply, in memory, sorted like
+        first_tasks: pending first, then by due date (none last), then oldest first."""
+        rows = list(await self.tasks(completed))
+        if priority is not None:
+            rows = [t for t in rows if t.priority == priority]
+        if args.due != "any":
+            rows = [t for t in rows if self._due_matches(t, args.due)]
+        if due_on is not None:
+            rows = [t for t in rows if t.due_date == due_on]
+        if args.query:
+            words = [w for w in args.query.lower().split() if w]
+            rows = [
+                t
+                for t in rows
+                if all(w in t.title.lower() or w in t.description.lower() for w in words)
+            ]
+        rows.sort(key=lambda t: (t.completed, t.due_date or date.max, t.id))
+        return rows
 
     def _due_matches(self, task: TaskBrief, due: str) -> bool:
         if due == "any":
@@ -649,6 +657,12 @@ class ToolBox:
                 self.db, self.user_id, TaskCreate.model_validate(snapshot)
             )
             return f"restored {quoted(task)}"
+        if step.get("op") == "remove":  # an added task
+            try:
+                row = await task_service.delete_task(self.db, self.user_id, int(step["id"]))
+            except NotFound:
+                return None
+            return f"removed {quoted(row)} again"
         try:
             task = await task_service.update_task(
                 self.db, self.user_id, int(step["id"]), TaskUpdate.model_validate(step["fields"])
