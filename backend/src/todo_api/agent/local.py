@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
 from todo_api.agent.base import ActionLog, AgentResult, HistoryMessage
+from todo_api.agent.dates import split_due
 from todo_api.agent.matching import MIN_SCORE, clearly_meant, names, parse_id, resolve, score
 from todo_api.agent.nlu import Intent, split_clauses, understand
 from todo_api.agent.safety import ask_first, before_agent, is_sweeping, sweep_question
@@ -84,6 +85,15 @@ def _last_task_id(history: list[HistoryMessage]) -> int | None:
     return None
 
 
+def _due_args(due: date) -> dict[str, str]:
+    """A parsed due day (a datetime when a time came with it) as add/update_task arguments."""
+    day, at = split_due(due)
+    args = {"due_date": day.isoformat()}
+    if at is not None:
+        args["due_time"] = at.strftime("%H:%M")
+    return args
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
@@ -93,6 +103,12 @@ class LocalAgent:
     reads_task_details = False
 
     async def run(self, tools: ToolBox, history: list[HistoryMessage], message: str) -> AgentResult:
+        with tools.clock():  # "at 5pm" alone: today or tomorrow by the tool box's time of day
+            return await self._run(tools, history, message)
+
+    async def _run(
+        self, tools: ToolBox, history: list[HistoryMessage], message: str
+    ) -> AgentResult:
         log = ActionLog(tools)
         settled = await before_agent(log, history, message)  # "yes" to a question, "undo"
         if settled is not None:
@@ -363,7 +379,7 @@ class LocalAgent:
                 # "call mom tomorrow" while "call mom" is on the list: schedule it, no duplicate.
                 changes: dict[str, Any] = {"task": str(existing.id)}
                 if item.due:
-                    changes["due_date"] = item.due.isoformat()
+                    changes.update(_due_args(item.due))
                 if item.priority:
                     changes["priority"] = item.priority
                 reopened.append((await log.call("update_task", changes)).message)
@@ -377,7 +393,7 @@ class LocalAgent:
             if item.priority:
                 args["priority"] = item.priority
             if item.due:
-                args["due_date"] = item.due.isoformat()
+                args.update(_due_args(item.due))
             if item.description:
                 args["description"] = item.description
             result = await log.call("add_task", args)
@@ -533,7 +549,7 @@ class LocalAgent:
         if intent.clear_due:
             args["due_date"] = "none"
         elif intent.new_due is not None:
-            args["due_date"] = intent.new_due.isoformat()
+            args.update(_due_args(intent.new_due))
         res = await log.tools.resolve(intent.ref)
         if res.kind == "found" and res.task is not None:
             if intent.new_title:

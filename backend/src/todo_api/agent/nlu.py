@@ -1118,17 +1118,9 @@ def _slots_after_description(description: str, today: date) -> tuple[str, str | 
     return description, priority, due_date
 
 
-# A time of day ("9am", "at 2:30pm", "at noon"): tasks have no due time yet, so it is dropped
-# rather than read as a date of its own ("gym saturday 9am" is due saturday, not today).
-_TIME_OF_DAY = re.compile(
-    r"\s*,?\s*(?:\b(?:(?:at|@|by|from|around)\s+)?\d{1,2}(?::[0-5]\d)?\s*(?:am|pm|a\.m\.|p\.m\.)"
-    r"|\b(?:at|@|by|around)\s+(?:\d{1,2}:[0-5]\d|noon|midday|midnight))(?=\W|$)",
-    _I,
-)
-
-
 def _add_intent_plain(payload: str, today: date, bang: bool) -> Intent:
-    payload = _TIME_OF_DAY.sub(" ", _LIST_TAIL.sub("", payload.strip())).strip()
+    # A time of day ("gym saturday 9am") is read with its date by take_due (dates.find_due).
+    payload = _LIST_TAIL.sub("", payload.strip()).strip()
     # A header before a list: "these three things: a, b and c".
     payload = re.sub(
         r"^(?:(?:these|those|the\s+following|following|\d+|two|three|four|five|six|some|a\s+few|few|more|"
