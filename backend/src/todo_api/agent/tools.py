@@ -3,7 +3,8 @@
 Each tool validates its JSON arguments, calls `services.tasks` for the authenticated user only, and
 returns a `ToolResult` (ok, a one-line human summary, structured data). Tasks are referenced by id
 or by (fuzzy) title; an ambiguous reference fails with the candidates so the caller can ask.
-The JSON schemas serve both OpenAI-style tool calling and MCP's tools/list.
+The JSON schemas, generated from the argument models, serve both OpenAI-style tool calling and
+MCP's tools/list.
 """
 
 from __future__ import annotations
