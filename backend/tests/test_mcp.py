@@ -27,6 +27,7 @@ from sqlalchemy.exc import DBAPIError
 
 from testsupport.app import make_settings
 from testsupport.tools import free_port
+from todo_api.agent import tools as agent_tools
 from todo_api.core.security import create_access_token
 from todo_api.main import create_app
 from todo_api.mcp_server import TOOL_DATABASE_ERROR
@@ -111,6 +112,11 @@ async def test_list_and_call_every_tool(served: Served, mode: str) -> None:
         assert {t.name for t in listed.tools} == TOOLS
         add_schema = next(t for t in listed.tools if t.name == "add_task").input_schema
         assert add_schema["required"] == ["title"]
+        # What MCP clients read is the schema generated from the tool's argument model.
+        assert {t.name: (t.description, t.input_schema) for t in listed.tools} == {
+            tool.name: (tool.description, agent_tools.tool_parameters(tool.args))
+            for tool in agent_tools.TOOLS
+        }
 
         added = await client.call_tool(
             "add_task", {"title": "buy milk", "priority": "high", "due_date": "2030-05-01"}

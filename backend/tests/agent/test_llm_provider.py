@@ -24,6 +24,7 @@ from fastapi import FastAPI
 from testsupport.app import UserCtx, make_settings
 from testsupport.fake_llm import FakeLLM, Reply, error, text, tool_calls
 from todo_api.agent.llm import OpenAIAgent
+from todo_api.agent.tools import openai_tools
 from todo_api.core.config import ConfigError, load_settings
 from todo_api.main import create_app
 
@@ -112,6 +113,7 @@ async def test_multi_step_tool_use(database_url: str, fake: FakeLLM, make_user: 
     assert len(fake.requests) == 3
     first = fake.requests[0]
     assert first["model"] == "fake-model"
+    assert first["tools"] == openai_tools()  # the schemas generated from the argument models
     assert {t["function"]["name"] for t in first["tools"]} >= {
         "add_task",
         "list_tasks",

@@ -3,7 +3,8 @@
 Each tool validates its JSON arguments, calls `services.tasks` for the authenticated user only, and
 returns a `ToolResult` (ok, a one-line human summary, structured data). Tasks are referenced by id
 or by (fuzzy) title; an ambiguous reference fails with the candidates so the caller can ask.
-The JSON schemas serve both OpenAI-style tool calling and MCP's tools/list.
+The JSON schemas, generated from the argument models, serve both OpenAI-style tool calling and
+MCP's tools/list.
 """
 
 from __future__ import annotations
@@ -65,31 +66,75 @@ def _priority(value: Any) -> Any:
     return value
 
 
-TaskRef = Annotated[str, BeforeValidator(_ref), Field(min_length=1, max_length=200)]
+# The JSON schemas the LLM and MCP clients see are generated from these models (see `TOOLS`):
+# a constraint or a `Field(description=...)` written here is what callers read, so a new argument
+# is one line in its model.
+TaskRef = Annotated[
+    str,
+    BeforeValidator(_ref),
+    # Ids also arrive as JSON numbers (_ref turns them into strings); the schema, derived from
+    # `str`, names the string form only: some providers refuse a type list or an anyOf here.
+    Field(
+        min_length=1,
+        max_length=200,
+        description='The task\'s id (e.g. "12") or words from its title (e.g. "milk").',
+    ),
+]
 PriorityArg = Annotated[Priority | None, BeforeValidator(_priority)]
+DueDateArg = Annotated[
+    str | None,
+    Field(
+        max_length=60,
+        description="Due date as YYYY-MM-DD (relative phrases such as 'tomorrow' are accepted).",
+    ),
+]
+DueTimeArg = Annotated[
+    str | None,
+    Field(
+        max_length=20,
+        description=(
+            "Optional time of day as HH:MM, 24-hour (e.g. '15:00'), beside due_date; given "
+            "without a due date it means today if still ahead, else tomorrow."
+        ),
+    ),
+]
+ConfirmArg = Annotated[
+    bool,
+    Field(
+        description=(
+            "true only after the user explicitly confirmed this sweeping change in their last "
+            "message (needed for more than 3 tasks in one turn)."
+        )
+    ),
+]
 
 
 class _Args(BaseModel):
     # Models sometimes add fields of their own; ignoring them beats failing the whole call.
+    # (The generated schemas therefore do not say additionalProperties: false.)
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
 
 class AddTaskArgs(_Args):
     # The REST rules (lengths, no line breaks or hidden characters): a refusal is then one
     # argument error here, not a task-model report from inside the tool.
-    title: Title
-    description: Description = ""
+    title: Annotated[Title, Field(description="Short title, e.g. 'buy milk'.")]
+    description: Annotated[Description, Field(description="Optional longer notes.")] = ""
     priority: PriorityArg = None
-    due_date: str | None = Field(default=None, max_length=60)
-    due_time: str | None = Field(default=None, max_length=20)
+    due_date: DueDateArg = None
+    due_time: DueTimeArg = None
 
 
 class ListTasksArgs(_Args):
     status: Literal["all", "pending", "completed"] = "all"
     priority: PriorityArg = None
     due: Literal["any", "today", "tomorrow", "overdue", "this_week", "none"] = "any"
-    due_on: str | None = Field(default=None, max_length=60)
-    query: str | None = Field(default=None, max_length=200)
+    due_on: str | None = Field(
+        default=None, max_length=60, description="Only tasks due on this day (YYYY-MM-DD)."
+    )
+    query: str | None = Field(
+        default=None, max_length=200, description="Words the title must contain."
+    )
 
 
 class TaskRefArgs(_Args):
@@ -98,16 +143,16 @@ class TaskRefArgs(_Args):
 
 class SweepingRefArgs(TaskRefArgs):
     # More than SWEEP_LIMIT deletions or completions in one turn need the user's explicit yes.
-    confirm: bool = False
+    confirm: ConfirmArg = False
 
 
 class UpdateTaskArgs(_Args):
     task: TaskRef
-    title: Title | None = None
-    description: Description | None = None
+    title: Annotated[Title | None, Field(description="The new title.")] = None
+    description: Annotated[Description | None, Field(description="The new notes.")] = None
     priority: PriorityArg = None
-    due_date: str | None = Field(default=None, max_length=60)
-    due_time: str | None = Field(default=None, max_length=20)
+    due_date: DueDateArg = None
+    due_time: DueTimeArg = None
 
 
 class NoArgs(_Args):
@@ -115,145 +160,103 @@ class NoArgs(_Args):
 
 
 class ClearCompletedArgs(_Args):
-    confirm: bool = False
+    confirm: ConfirmArg = False
 
 
-_TASK_PROP = {
-    "type": "string",
-    "description": 'The task\'s id (e.g. "12") or words from its title (e.g. "milk").',
-}
-_DUE_PROP = {
-    "type": "string",
-    "description": "Due date as YYYY-MM-DD (relative phrases such as 'tomorrow' are accepted).",
-}
-_DUE_TIME_PROP = {
-    "type": "string",
-    "description": "Optional time of day as HH:MM, 24-hour (e.g. '15:00'); needs a due date "
-    "(without one it means today if still ahead, else tomorrow).",
-}
-_PRIORITY_PROP = {"type": "string", "enum": ["low", "medium", "high"]}
-# The limits of schemas.Title and Description, for callers that read the schema.
-_TITLE_LENGTH = {"minLength": 1, "maxLength": 200}
-_DESCRIPTION_LENGTH = {"maxLength": 2000}
-_CONFIRM_PROP = {
-    "type": "boolean",
-    "description": (
-        "true only after the user explicitly confirmed this sweeping change in their last "
-        "message (needed for more than 3 tasks in one turn)."
-    ),
-}
 # Deleting or completing more than this many tasks at once needs an explicit confirmation.
 SWEEP_LIMIT = 3
 _SWEEPING = frozenset({"delete_task", "complete_task"})
 
+
+@dataclass(frozen=True)
+class Tool:
+    """One tool: its name (also the name of the ToolBox method that runs it), what it does, and
+    the model its arguments are validated with, from which its JSON schema is generated."""
+
+    name: str
+    description: str
+    args: type[_Args]
+
+
+TOOLS: tuple[Tool, ...] = (
+    Tool("add_task", "Create a new task for the user.", AddTaskArgs),
+    Tool("list_tasks", "List the user's tasks, optionally filtered.", ListTasksArgs),
+    Tool(
+        "complete_task",
+        "Mark a task as done. After 3 deletions or completions in one turn further calls "
+        "fail with needs_confirmation unless confirm is true.",
+        SweepingRefArgs,
+    ),
+    Tool("reopen_task", "Mark a completed task as not done again.", TaskRefArgs),
+    Tool(
+        "delete_task",
+        "Delete a task permanently. After 3 deletions or completions in one turn further "
+        "calls fail with needs_confirmation unless confirm is true.",
+        SweepingRefArgs,
+    ),
+    Tool(
+        "update_task",
+        "Change a task: new title, description, priority, due date or due time "
+        '(due_date "none" removes the date and its time; due_time "none" only the time). '
+        "Only the given fields change.",
+        UpdateTaskArgs,
+    ),
+    Tool(
+        "clear_completed",
+        "Delete every completed task. With more than 3 completed tasks it fails with "
+        "needs_confirmation (listing them) unless confirm is true: ask the user first.",
+        ClearCompletedArgs,
+    ),
+    Tool("count_tasks", "Count the user's tasks: total, pending and completed.", NoArgs),
+)
+_TOOLS_BY_NAME = {tool.name: tool for tool in TOOLS}
+TOOL_NAMES = frozenset(_TOOLS_BY_NAME)
+
+
+def tool_parameters(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON schema as LLM providers take it: no $defs/$ref (inlined), no pydantic
+    `title` keys, and an optional argument (`X | None`) stated as plain X — some providers (Groq)
+    refuse `anyOf [X, null]`; leaving the argument out is how a caller says "none"."""
+    schema = model.model_json_schema()
+    defs: dict[str, Any] = schema.pop("$defs", {})
+    schema.pop("description", None)  # a model docstring; the tool's description says it
+
+    def clean(node: dict[str, Any]) -> dict[str, Any]:
+        branches = node.get("anyOf")
+        if branches is not None:
+            kept = [b for b in branches if b != {"type": "null"}]
+            if len(kept) == 1:  # X | None: X, without the None default
+                rest = {k: v for k, v in node.items() if k != "anyOf"}
+                if "default" in rest and rest["default"] is None:
+                    del rest["default"]
+                node = {**kept[0], **rest}
+        ref = node.get("$ref")
+        if ref is not None:
+            node = {
+                **defs[ref.rsplit("/", 1)[-1]],
+                **{k: v for k, v in node.items() if k != "$ref"},
+            }
+        cleaned: dict[str, Any] = {}
+        for key, value in node.items():
+            if key == "title":
+                continue
+            if key == "properties":  # names, not schema keywords: a property may be "title"
+                cleaned[key] = {name: clean(sub) for name, sub in value.items()}
+            elif isinstance(value, dict):
+                cleaned[key] = clean(value)
+            elif isinstance(value, list):
+                cleaned[key] = [clean(v) if isinstance(v, dict) else v for v in value]
+            else:
+                cleaned[key] = value
+        return cleaned
+
+    return clean(schema)
+
+
 TOOL_SPECS: list[dict[str, Any]] = [
-    {
-        "name": "add_task",
-        "description": "Create a new task for the user.",
-        "parameters": {
-            "type": "object",
-            "properties": {
-                "title": {
-                    "type": "string",
-                    "description": "Short title, e.g. 'buy milk'.",
-                    **_TITLE_LENGTH,
-                },
-                "description": {
-                    "type": "string",
-                    "description": "Optional longer notes.",
-                    **_DESCRIPTION_LENGTH,
-                },
-                "priority": _PRIORITY_PROP,
-                "due_date": _DUE_PROP,
-                "due_time": _DUE_TIME_PROP,
-            },
-            "required": ["title"],
-        },
-    },
-    {
-        "name": "list_tasks",
-        "description": "List the user's tasks, optionally filtered.",
-        "parameters": {
-            "type": "object",
-            "properties": {
-                "status": {"type": "string", "enum": ["all", "pending", "completed"]},
-                "priority": _PRIORITY_PROP,
-                "due": {
-                    "type": "string",
-                    "enum": ["any", "today", "tomorrow", "overdue", "this_week", "none"],
-                },
-                "due_on": {
-                    "type": "string",
-                    "description": "Only tasks due on this day (YYYY-MM-DD).",
-                },
-                "query": {"type": "string", "description": "Words the title must contain."},
-            },
-        },
-    },
-    {
-        "name": "complete_task",
-        "description": (
-            "Mark a task as done. After 3 deletions or completions in one turn further calls "
-            "fail with needs_confirmation unless confirm is true."
-        ),
-        "parameters": {
-            "type": "object",
-            "properties": {"task": _TASK_PROP, "confirm": _CONFIRM_PROP},
-            "required": ["task"],
-        },
-    },
-    {
-        "name": "reopen_task",
-        "description": "Mark a completed task as not done again.",
-        "parameters": {"type": "object", "properties": {"task": _TASK_PROP}, "required": ["task"]},
-    },
-    {
-        "name": "delete_task",
-        "description": (
-            "Delete a task permanently. After 3 deletions or completions in one turn further "
-            "calls fail with needs_confirmation unless confirm is true."
-        ),
-        "parameters": {
-            "type": "object",
-            "properties": {"task": _TASK_PROP, "confirm": _CONFIRM_PROP},
-            "required": ["task"],
-        },
-    },
-    {
-        "name": "update_task",
-        "description": (
-            "Change a task: new title, description, priority, due date or due time "
-            '(due_date "none" removes the date and its time; due_time "none" only the time). '
-            "Only the given fields change."
-        ),
-        "parameters": {
-            "type": "object",
-            "properties": {
-                "task": _TASK_PROP,
-                "title": {"type": "string", "description": "The new title.", **_TITLE_LENGTH},
-                "description": {"type": "string", **_DESCRIPTION_LENGTH},
-                "priority": _PRIORITY_PROP,
-                "due_date": _DUE_PROP,
-                "due_time": _DUE_TIME_PROP,
-            },
-            "required": ["task"],
-        },
-    },
-    {
-        "name": "clear_completed",
-        "description": (
-            "Delete every completed task. With more than 3 completed tasks it fails with "
-            "needs_confirmation (listing them) unless confirm is true: ask the user first."
-        ),
-        "parameters": {"type": "object", "properties": {"confirm": _CONFIRM_PROP}},
-    },
-    {
-        "name": "count_tasks",
-        "description": "Count the user's tasks: total, pending and completed.",
-        "parameters": {"type": "object", "properties": {}},
-    },
+    {"name": t.name, "description": t.description, "parameters": tool_parameters(t.args)}
+    for t in TOOLS
 ]
-TOOL_NAMES = frozenset(spec["name"] for spec in TOOL_SPECS)
 
 
 def openai_tools() -> list[dict[str, Any]]:
@@ -401,21 +404,11 @@ class ToolBox:
         self.task_details = task_details
         # Deletions and completions done through this tool box (one chat turn, one MCP call).
         self.swept = 0
-        self._handlers: dict[str, tuple[type[_Args], Callable[[Any], Awaitable[ToolResult]]]] = {
-            "add_task": (AddTaskArgs, self.add_task),
-            "list_tasks": (ListTasksArgs, self.list_tasks),
-            "complete_task": (SweepingRefArgs, self.complete_task),
-            "reopen_task": (TaskRefArgs, self.reopen_task),
-            "delete_task": (SweepingRefArgs, self.delete_task),
-            "update_task": (UpdateTaskArgs, self.update_task),
-            "clear_completed": (ClearCompletedArgs, self.clear_completed),
-            "count_tasks": (NoArgs, self.count_tasks),
-        }
 
     async def call(self, name: str, arguments: Any) -> ToolResult:
         """Run a tool by name with JSON arguments; bad input becomes a failed result, not a crash."""  # noqa: E501
-        entry = self._handlers.get(name)
-        if entry is None:
+        tool = _TOOLS_BY_NAME.get(name)
+        if tool is None:
             result = ToolResult(
                 False,
                 f"Unknown tool '{name}'. Available tools: {', '.join(sorted(TOOL_NAMES))}.",
@@ -426,9 +419,9 @@ class ToolBox:
                 False, "Arguments must be a JSON object.", {"error": "invalid_arguments"}
             )
         else:
-            model, handler = entry
+            handler: Callable[[Any], Awaitable[ToolResult]] = getattr(self, tool.name)
             try:
-                args = model.model_validate(arguments)
+                args = tool.args.model_validate(arguments)
             except ValidationError as exc:
                 problems = "; ".join(
                     f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg']}"
