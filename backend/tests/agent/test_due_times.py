@@ -7,7 +7,8 @@ from datetime import date, datetime, time
 
 import pytest
 
-from todo_api.agent.dates import find_due, friendly_due, wall_clock
+from todo_api.agent.dates import TimeAlone, find_due, friendly_due, wall_clock
+from todo_api.agent.nlu import understand
 from todo_api.agent.slots import take_due
 from todo_api.agent.tools import parse_due_moment, parse_time_arg
 
@@ -40,6 +41,15 @@ def test_a_time_alone_is_today_while_ahead_else_tomorrow() -> None:
         assert parse_due_moment(None, "08:00", FRIDAY) == (date(2026, 12, 5), time(8, 0))
     found = find_due("call at 5pm", FRIDAY)  # no clock set: today
     assert found is not None and found.value == FRIDAY and found.at == time(17, 0)
+    # Marked as said without a date: an edit then keeps the task's own day.
+    assert isinstance(take_due("call at 5pm", FRIDAY)[0], TimeAlone)
+    assert not isinstance(take_due("call friday 5pm", FRIDAY)[0], TimeAlone)
+
+
+def test_a_bare_time_as_the_new_value_is_a_time_not_a_title() -> None:
+    intent = understand("change the dentist to 15:00", FRIDAY)
+    assert intent.new_title is None and isinstance(intent.new_due, TimeAlone)
+    assert intent.new_due.time() == time(15, 0)
 
 
 def test_replies_write_dates_as_the_board_does() -> None:

@@ -104,17 +104,28 @@ def wall_clock(now: time) -> Iterator[None]:
         _now.reset(token)
 
 
+class TimeAlone(datetime):
+    """A time said without a date ("at 5pm"): its day (today or tomorrow) is only a default, so
+    a change to a task that has a date moves the time and keeps the day."""
+
+
 @dataclass(frozen=True)
 class DateMatch:
     start: int
     end: int
     value: date
     at: time | None = None  # the time of day given with the date, if any
+    time_alone: bool = False  # no date was said: `value` is today or tomorrow by the clock
 
     @property
     def due(self) -> date:
         """The day, or the day and time as a naive datetime when a time was given."""
-        return datetime.combine(self.value, self.at) if self.at is not None else self.value
+        if self.at is None:
+            return self.value
+        moment = TimeAlone if self.time_alone else datetime
+        return moment(
+            self.value.year, self.value.month, self.value.day, self.at.hour, self.at.minute
+        )
 
 
 def clock_time(m: re.Match[str]) -> time:
@@ -252,8 +263,9 @@ def _find_due(text: str, today: date, now: time | None) -> DateMatch | None:
             if value is None:
                 continue
             found = _with_time(text, DateMatch(m.start(), m.end(), value))
-            if kind == "time" and found.at is not None and now is not None and found.at <= now:
-                found = DateMatch(found.start, found.end, today + timedelta(days=1), found.at)
+            if kind == "time" and found.at is not None:
+                day = today + timedelta(days=1) if now is not None and found.at <= now else today
+                found = DateMatch(found.start, found.end, day, found.at, time_alone=True)
             return found
     return None
 

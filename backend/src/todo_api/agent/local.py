@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
 from todo_api.agent.base import ActionLog, AgentResult, HistoryMessage
-from todo_api.agent.dates import split_due
+from todo_api.agent.dates import TimeAlone, split_due
 from todo_api.agent.matching import MIN_SCORE, clearly_meant, names, parse_id, resolve, score
 from todo_api.agent.nlu import Intent, split_clauses, understand
 from todo_api.agent.safety import ask_first, before_agent, is_sweeping, sweep_question
@@ -548,6 +548,8 @@ class LocalAgent:
             args["description"] = intent.new_description
         if intent.clear_due:
             args["due_date"] = "none"
+        elif isinstance(intent.new_due, TimeAlone):  # "move it to 3pm": the task keeps its day
+            args["due_time"] = intent.new_due.strftime("%H:%M")
         elif intent.new_due is not None:
             args.update(_due_args(intent.new_due))
         res = await log.tools.resolve(intent.ref)

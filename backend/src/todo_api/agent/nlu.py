@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
-from todo_api.agent.dates import find_due
+from todo_api.agent.dates import TimeAlone, find_due, parse_clock
 from todo_api.agent.slots import take_description, take_due, take_priority, tidy
 from todo_api.agent.smalltalk import small_talk
 from todo_api.agent.text import IRREGULAR_PAST, tokens
@@ -1248,9 +1248,11 @@ def _retitle_intent(verb: str, rest: str) -> Intent | None:
     if not m or verb not in _RETITLE_VERBS:
         return None
     new = re.sub(r"^(?:say|read)\s+", "", m.group("new").strip(), flags=_I).strip("\"'")
-    return Intent(
-        "update", ref=strip_ref(_FIELD_WORDS.sub(" ", m.group("ref"))), new_title=tidy(new)
-    )
+    ref = strip_ref(_FIELD_WORDS.sub(" ", m.group("ref")))
+    at = parse_clock(new)
+    if at is not None:  # "change the dentist to 15:00": a new time, not a title "15:00"
+        return Intent("update", ref=ref, new_due=TimeAlone.combine(date.min, at))
+    return Intent("update", ref=ref, new_title=tidy(new))
 
 
 def _update_intent(text: str, verb: str, rest: str, today: date) -> Intent | None:
