@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
 from todo_api.agent.base import ActionLog, AgentResult, HistoryMessage
-from todo_api.agent.dates import TimeAlone, split_due
+from todo_api.agent.dates import TimeAlone, friendly_day, split_due
 from todo_api.agent.matching import MIN_SCORE, clearly_meant, names, parse_id, resolve, score
 from todo_api.agent.nlu import Intent, split_clauses, understand
 from todo_api.agent.safety import ask_first, before_agent, is_sweeping, sweep_question
@@ -347,8 +347,7 @@ class LocalAgent:
             "none": " without a due date",
         }.get(intent.due_filter, "")
         if intent.due_on is not None:
-            day = intent.due_on
-            due_text = f" due {_WEEKDAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]}"
+            due_text = f" due {friendly_day(intent.due_on, log.tools.today)}"
         about = f" matching '{intent.query}'" if intent.query else ""
         noun = f"{label} tasks".strip()
         count = result.data["count"]
@@ -470,7 +469,7 @@ class LocalAgent:
                 "seen": {str(t.id): t.updated_at.isoformat().replace("+00:00", "Z") for t in shown},
             }
         )
-        options = "\n".join(f"- {describe(t)}" for t in shown)
+        options = "\n".join(f"- {describe(t, log.tools.today)}" for t in shown)
         return f"Which task should I {verb}? I haven't changed anything.\n{options}"
 
     async def _act_if_meant(self, log: ActionLog, tool: str, ref: str, task: TaskBrief) -> str:
@@ -611,8 +610,6 @@ class LocalAgent:
         return await self._act_if_meant(log, "complete_task", ref, task)
 
 
-_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _DESTRUCTIVE = frozenset({"delete_task", "complete_task"})
 _VERBS = {"delete_task": "delete", "complete_task": "complete", "update_task": "change"}
 
@@ -672,5 +669,5 @@ def _unchanged(task: TaskBrief, seen: dict[str, Any]) -> bool:
     return shown is None or shown == task.updated_at.isoformat().replace("+00:00", "Z")
 
 
-def describe_tasks(tasks: list[TaskBrief]) -> str:
-    return "\n".join(f"- {describe(t)}" for t in tasks)
+def describe_tasks(tasks: list[TaskBrief], today: date | None = None) -> str:
+    return "\n".join(f"- {describe(t, today)}" for t in tasks)

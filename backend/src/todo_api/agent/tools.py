@@ -317,8 +317,8 @@ def quoted(task: TaskBrief) -> str:
     return f"'{task.title}' (#{task.id})"
 
 
-def _ambiguous(ref: str, res: Resolution) -> ToolResult:
-    options = "; ".join(describe(t) for t in res.candidates)
+def _ambiguous(ref: str, res: Resolution, today: date) -> ToolResult:
+    options = "; ".join(describe(t, today) for t in res.candidates)
     return ToolResult(
         False,
         f"Which task do you mean by '{ref}'? It could be: {options}.",
@@ -568,7 +568,7 @@ class ToolBox:
     ) -> ToolResult:
         res = await self.resolve(ref, prefer)
         if res.kind == "ambiguous":
-            return _ambiguous(ref, res)
+            return _ambiguous(ref, res, self.today)
         if res.kind == "missing" or res.task is None:
             return _missing(ref)
         return await action(res.task)
