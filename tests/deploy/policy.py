@@ -53,7 +53,7 @@ REQUIRED_LABELS = (
     "app.kubernetes.io/version",
     "app.kubernetes.io/managed-by",
 )
-#: Pull policies that work with images built inside Minikube's Docker (no registry to pull from).
+#: Pull policies that work with images loaded into the node (`minikube image load`, no registry).
 ALLOWED_PULL_POLICIES = ("IfNotPresent", "Never")
 
 
