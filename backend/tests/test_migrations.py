@@ -387,3 +387,52 @@ def test_a_normalised_email_too_long_for_the_column_is_left_as_stored(
     assert migration_log.warnings() == [
         "users.id=1: normalised email too long to store; left unchanged"
     ]
+
+
+# -- 0004: tasks get an optional due time ---------------------------------------------------------
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_at_0003(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    url = _database(request, tmp_path)
+    upgrade(url, "0003")
+    return url
+
+
+def test_due_time_column_keeps_existing_tasks(database_at_0003: str) -> None:
+    """0003 → 0004 on a database holding tasks: every row survives with its date and no time;
+    a time can then be stored and read back; downgrading drops only the column."""
+    url = database_at_0003
+    created = datetime(2026, 12, 1, tzinfo=UTC)
+    _sql(
+        url,
+        "INSERT INTO users (id, email, name, password_hash, created_at) "
+        "VALUES (1, 'a@x.io', '', 'h', :created)",
+        [{"created": created}],
+    )
+    _sql(
+        url,
+        "INSERT INTO tasks (id, user_id, title, description, completed, priority, due_date, "
+        "tags, created_at, updated_at) VALUES "
+        "(1, 1, 'dated', '', false, 'high', '2026-12-24', '[]', :created, :created), "
+        "(2, 1, 'undated', 'd', true, 'low', NULL, '[\"x\"]', :created, :created)",
+        [{"created": created}],
+    )
+    upgrade(url)
+    rows = _sql(url, "SELECT id, title, due_date, due_time FROM tasks ORDER BY id")
+    assert [(r[0], r[1], str(r[2]) if r[2] else None, r[3]) for r in rows] == [
+        (1, "dated", "2026-12-24", None),
+        (2, "undated", None, None),
+    ]
+    _sql(url, "UPDATE tasks SET due_time = '15:30:00' WHERE id = 1")
+    assert str(_sql(url, "SELECT due_time FROM tasks WHERE id = 1")[0][0]).startswith("15:30")
+    downgrade(url, "0003")
+    assert [tuple(r) for r in _sql(url, "SELECT id, title FROM tasks ORDER BY id")] == [
+        (1, "dated"),
+        (2, "undated"),
+    ]
+    upgrade(url)
+    if "sqlite" in url:  # the downgrade did not rebuild the table: ids are still never reused
+        assert "AUTOINCREMENT" in str(
+            _sql(url, "SELECT sql FROM sqlite_master WHERE name = 'tasks'")
+        )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import (
@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    Time,
     TypeDecorator,
 )
 from sqlalchemy.engine import Dialect
@@ -102,6 +103,8 @@ class Task(Base):
     completed: Mapped[bool] = mapped_column(Boolean, default=False)
     priority: Mapped[str] = mapped_column(String(10), default="medium")
     due_date: Mapped[date | None] = mapped_column(Date, default=None)
+    # Local wall-clock time of day like due_date (no zone), minute precision; only with a date.
+    due_time: Mapped[time | None] = mapped_column(Time, default=None)
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

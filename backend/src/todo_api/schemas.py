@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
-from datetime import date, datetime
+from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -14,6 +15,7 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    PlainSerializer,
     StringConstraints,
     ValidationInfo,
     field_validator,
@@ -195,24 +197,68 @@ def _unique_tags(tags: list[str] | None) -> list[str] | None:
     return list(seen)
 
 
+_HH_MM = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])(:00)?")
+DUE_TIME_NEEDS_DUE_DATE = "due_time needs due_date"
+
+
+def _wall_clock_minute(value: Any) -> Any:
+    """ "HH:MM" (24-hour; a trailing ":00" from a browser's time input is accepted) or a time
+    with no seconds: due times have minute precision, like the board's time input."""
+    if isinstance(value, time):
+        if value.second or value.microsecond or value.tzinfo is not None:
+            raise PydanticCustomError("due_time", "must be a time of day to the minute")
+        return value
+    if isinstance(value, str):
+        match = _HH_MM.fullmatch(value.strip())
+        if match:
+            return time(int(match[1]), int(match[2]))
+    raise PydanticCustomError("due_time", 'must be a time of day as "HH:MM" (00:00-23:59)')
+
+
+# A naive local wall-clock time of day, like due_date: no time zone, written "HH:MM".
+DueTime = Annotated[
+    time,
+    BeforeValidator(_wall_clock_minute),
+    PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str, when_used="json"),
+]
+
+
+def format_due_time(value: time | None) -> str | None:
+    """The JSON form of a due time (api/responses, agent tool results)."""
+    return value.strftime("%H:%M") if value is not None else None
+
+
+def _needs_due_date(value: time | None, info: ValidationInfo) -> time | None:
+    # Fields validate in order: due_date (given or its default) is in info.data, unless it
+    # failed on its own and is reported already.
+    if value is not None and "due_date" in info.data and info.data["due_date"] is None:
+        raise PydanticCustomError("due_time_needs_due_date", DUE_TIME_NEEDS_DUE_DATE)
+    return value
+
+
 class TaskCreate(StrictModel):
     title: Title
     description: Description = ""
     priority: Priority = Priority.medium
     due_date: date | None = None
+    due_time: DueTime | None = None
     tags: list[Tag] = Field(default_factory=list, max_length=20)
     completed: bool = False
 
     _tags = field_validator("tags")(classmethod(lambda cls, v: _unique_tags(v)))
+    _due_time = field_validator("due_time")(classmethod(lambda cls, v, i: _needs_due_date(v, i)))
 
 
 class TaskUpdate(StrictModel):
-    """PATCH body: only the fields given change. `null` clears due_date; others cannot be null."""
+    """PATCH body: only the fields given change. `null` clears due_date (and with it the due
+    time) or due_time; others cannot be null. A due_time needs a due date: given in the same
+    body or already on the task (services.tasks.update_task checks the latter)."""
 
     title: Title | None = None
     description: Description | None = None
     priority: Priority | None = None
     due_date: date | None = None
+    due_time: DueTime | None = None
     tags: list[Tag] | None = Field(default=None, max_length=20)
     completed: bool | None = None
 
@@ -234,6 +280,7 @@ class TaskOut(BaseModel):
     completed: bool
     priority: Priority
     due_date: date | None
+    due_time: DueTime | None
     tags: list[str]
     created_at: datetime
     updated_at: datetime

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from types import SimpleNamespace
 
 import pytest
@@ -12,13 +12,16 @@ from todo_api.schemas import TaskOut
 
 
 @pytest.mark.parametrize(
-    ("due", "updated"),
+    ("due", "due_time", "updated"),
     [
-        (None, datetime(2026, 11, 25, 22, 38, 42, 123456, tzinfo=UTC)),
-        (date(2026, 12, 1), datetime(2026, 11, 25, 22, 38, 42, tzinfo=UTC)),
+        (None, None, datetime(2026, 11, 25, 22, 38, 42, 123456, tzinfo=UTC)),
+        (date(2026, 12, 1), None, datetime(2026, 11, 25, 22, 38, 42, tzinfo=UTC)),
+        (date(2026, 12, 1), time(9, 5), datetime(2026, 11, 25, 22, 38, 42, tzinfo=UTC)),
     ],
 )
-def test_task_json_matches_the_model(due: date | None, updated: datetime) -> None:
+def test_task_json_matches_the_model(
+    due: date | None, due_time: time | None, updated: datetime
+) -> None:
     row = SimpleNamespace(
         id=7,
         title="buy milk",
@@ -26,6 +29,7 @@ def test_task_json_matches_the_model(due: date | None, updated: datetime) -> Non
         completed=True,
         priority="high",
         due_date=due,
+        due_time=due_time,
         tags=["home"],
         created_at=datetime(2026, 1, 1, tzinfo=UTC),
         updated_at=updated,

@@ -58,6 +58,10 @@ async def test_create_with_every_field(client: httpx.AsyncClient, user: UserCtx)
         ({"title": "ok", "description": "d" * 2001}, "description"),
         ({"title": "ok", "priority": "urgent"}, "priority"),
         ({"title": "ok", "due_date": "next tuesday"}, "due_date"),
+        ({"title": "ok", "due_time": "15:00"}, "due_time"),  # a time needs a date
+        ({"title": "ok", "due_date": "2026-12-04", "due_time": "24:00"}, "due_time"),
+        ({"title": "ok", "due_date": "2026-12-04", "due_time": "3pm"}, "due_time"),
+        ({"title": "ok", "due_date": "2026-12-04", "due_time": "15:00:30"}, "due_time"),
         ({"title": "ok", "tags": ["t"] * 21}, "tags"),
         ({"title": "ok", "owner": 5}, "owner"),
         ({"title": 42}, "title"),
@@ -69,6 +73,65 @@ async def test_create_validation_names_the_field(
     resp = await client.post("/api/tasks", json=body, headers=user.headers)
     assert resp.status_code == 422, resp.text
     assert any(e["loc"][:2] == ["body", field] for e in resp.json()["detail"]), resp.text
+
+
+async def test_due_time_round_trips_as_hh_mm(client: httpx.AsyncClient, user: UserCtx) -> None:
+    task = await _create(client, user, title="dentist", due_date="2026-12-04", due_time="09:05")
+    assert task["due_time"] == "09:05"
+    assert (await client.get(f"/api/tasks/{task['id']}", headers=user.headers)).json() == task
+    # A browser's time input may add ":00" seconds; it is the same minute.
+    moved = await client.patch(
+        f"/api/tasks/{task['id']}", json={"due_time": "17:30:00"}, headers=user.headers
+    )
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["due_time"] == "17:30" and moved.json()["due_date"] == "2026-12-04"
+    untimed = await client.patch(
+        f"/api/tasks/{task['id']}", json={"due_time": None}, headers=user.headers
+    )
+    assert untimed.json()["due_time"] is None and untimed.json()["due_date"] == "2026-12-04"
+    assert TaskOut.model_validate(moved.json()).model_dump(mode="json") == moved.json()
+
+
+async def test_due_time_needs_a_due_date(client: httpx.AsyncClient, user: UserCtx) -> None:
+    """A time alone means nothing on the board: 422 naming due_time when the task has no date
+    (stored or in the same change); clearing the date clears its time."""
+    undated = await _create(client, user, title="someday")
+    for body in [{"due_time": "10:00"}, {"due_date": None, "due_time": "10:00"}]:
+        resp = await client.patch(f"/api/tasks/{undated['id']}", json=body, headers=user.headers)
+        assert resp.status_code == 422, resp.text
+        assert resp.json()["detail"][0]["loc"] == ["body", "due_time"]
+        assert resp.json()["detail"][0]["msg"] == "due_time needs due_date"
+    dated = await client.patch(
+        f"/api/tasks/{undated['id']}",
+        json={"due_date": "2026-12-05", "due_time": "10:00"},
+        headers=user.headers,
+    )
+    assert dated.json()["due_time"] == "10:00"
+    cleared = await client.patch(
+        f"/api/tasks/{undated['id']}", json={"due_date": None}, headers=user.headers
+    )
+    assert cleared.json()["due_date"] is None and cleared.json()["due_time"] is None
+    missing = await client.patch(
+        "/api/tasks/999999", json={"due_time": "10:00"}, headers=user.headers
+    )
+    assert missing.status_code == 404
+
+
+async def test_due_sort_orders_by_time_within_a_day(
+    client: httpx.AsyncClient, user: UserCtx
+) -> None:
+    for title, due_time in [("untimed", None), ("late", "18:00"), ("early", "08:15")]:
+        await _create(client, user, title=title, due_date="2026-12-10", due_time=due_time)
+    await _create(client, user, title="day before", due_date="2026-12-09", due_time="23:00")
+
+    async def titles(order: str) -> list[str]:
+        resp = await client.get(
+            "/api/tasks", params={"sort": "due", "order": order}, headers=user.headers
+        )
+        return [t["title"] for t in resp.json()["items"]]
+
+    assert await titles("asc") == ["day before", "early", "late", "untimed"]
+    assert await titles("desc") == ["late", "early", "untimed", "day before"]
 
 
 async def test_malformed_json_is_422(client: httpx.AsyncClient, user: UserCtx) -> None:

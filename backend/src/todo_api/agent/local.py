@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
 from todo_api.agent.base import ActionLog, AgentResult, HistoryMessage
@@ -644,6 +644,7 @@ class _GoneTask:
     completed: bool = False
     priority: str = "medium"
     due_date: date | None = None
+    due_time: time | None = None
     updated_at: datetime = datetime.min
 
 

@@ -23,7 +23,14 @@ from todo_api.agent.matching import Resolution, parse_id, resolve
 from todo_api.core.metrics import CHAT_TOOL_CALLS
 from todo_api.db_direct import Db
 from todo_api.models import MAX_ID
-from todo_api.schemas import Description, Priority, TaskCreate, TaskUpdate, Title
+from todo_api.schemas import (
+    Description,
+    Priority,
+    TaskCreate,
+    TaskUpdate,
+    Title,
+    format_due_time,
+)
 from todo_api.services import tasks as task_service
 from todo_api.services.errors import NotFound
 from todo_api.services.tasks import TaskBrief, TaskLine
@@ -264,6 +271,7 @@ def task_json(task: TaskBrief) -> dict[str, Any]:
         "completed": bool(task.completed),
         "priority": str(task.priority),
         "due_date": due.isoformat() if due is not None else None,
+        "due_time": format_due_time(task.due_time),
         "updated_at": updated.isoformat().replace("+00:00", "Z"),  # as pydantic writes UTC
     }
 

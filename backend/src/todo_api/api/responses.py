@@ -17,6 +17,7 @@ import orjson
 from fastapi import Response
 from fastapi.encoders import jsonable_encoder
 
+from todo_api.schemas import format_due_time
 from todo_api.services.tasks import COLUMNS, TaskRow
 
 TASK_FIELDS = tuple(column.key for column in COLUMNS)
@@ -32,7 +33,10 @@ def json_response(content: Any, status_code: int = 200) -> Response:
 
 def task_dict(task: TaskRow) -> dict[str, Any]:
     # Rows are tuples in COLUMNS order (page rows carry the window count after them).
-    return dict(zip(TASK_FIELDS, task, strict=False))  # type: ignore[call-overload]
+    fields = dict(zip(TASK_FIELDS, task, strict=False))  # type: ignore[call-overload]
+    # orjson writes a time as "HH:MM:SS"; the API's form is TaskOut's "HH:MM".
+    fields["due_time"] = format_due_time(fields["due_time"])
+    return fields
 
 
 def task_list(tasks: Iterable[TaskRow]) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ the unit of work (a REST request, an MCP tool call, a whole chat turn) and commi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, time
 from functools import lru_cache
 from typing import Any, Protocol, cast
 
@@ -37,6 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from todo_api.db_direct import Db, execute
 from todo_api.models import Task, utcnow
 from todo_api.schemas import (
+    DUE_TIME_NEEDS_DUE_DATE,
     SortField,
     SortOrder,
     StatusFilter,
@@ -44,7 +45,7 @@ from todo_api.schemas import (
     TaskQuery,
     TaskUpdate,
 )
-from todo_api.services.errors import Conflict, NotFound, Unauthorized
+from todo_api.services.errors import Conflict, InvalidField, NotFound, Unauthorized
 from todo_api.services.users import INVALID_TOKEN
 
 
@@ -61,6 +62,8 @@ class TaskLine(Protocol):
     def priority(self) -> str: ...
     @property
     def due_date(self) -> date | None: ...
+    @property
+    def due_time(self) -> time | None: ...
 
 
 class TaskBrief(TaskLine, Protocol):
@@ -90,6 +93,7 @@ COLUMNS = (
     _T.completed,
     _T.priority,
     _T.due_date,
+    _T.due_time,
     _T.tags,
     _T.created_at,
     _T.updated_at,
@@ -182,12 +186,17 @@ def _page_statement(
     }[sort]
     desc = order is SortOrder.desc
     primary = column.desc() if desc else column.asc()
+    keys = [primary]
     if sort is SortField.due:
-        primary = primary.nulls_last()  # tasks without a due date go last either way
+        # Tasks without a due date go last either way; within a day, by time, untimed last.
+        keys = [
+            primary.nulls_last(),
+            (_T.due_time.desc() if desc else _T.due_time.asc()).nulls_last(),
+        ]
     page = (
         select(*COLUMNS, func.count().over().label("total_count"))
         .where(*conds)
-        .order_by(primary, _T.id.desc() if desc else _T.id.asc())
+        .order_by(*keys, _T.id.desc() if desc else _T.id.asc())
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))
     )
@@ -265,9 +274,19 @@ async def create_task(db: Db, user_id: int, data: TaskCreate) -> TaskRow:
 
 
 async def update_task(db: Db, user_id: int, task_id: int, data: TaskUpdate) -> TaskRow:
+    """Change the given fields. Clearing the due date clears the due time too; a due time
+    needs a due date, in the same change or already on the task (422 InvalidField)."""
     changes = data.model_dump(exclude_unset=True)
     if not changes:
         return await get_task(db, user_id, task_id)
+    if "due_date" in changes and changes["due_date"] is None:
+        if changes.get("due_time") is not None:
+            raise _due_time_needs_due_date()
+        changes["due_time"] = None
+    elif changes.get("due_time") is not None and "due_date" not in changes:
+        # The one change that depends on the stored row: read it (a rare extra round trip).
+        if (await get_task(db, user_id, task_id)).due_date is None:
+            raise _due_time_needs_due_date()
     params = {**_owned(user_id, task_id), "now": utcnow()}
     params.update({f"new_{field}": value for field, value in changes.items()})
     stmt = _update_statement(tuple(sorted(changes)))
@@ -277,7 +296,11 @@ async def update_task(db: Db, user_id: int, task_id: int, data: TaskUpdate) -> T
     return cast(TaskRow, row)
 
 
-@lru_cache(maxsize=64)  # one per set of changed fields
+def _due_time_needs_due_date() -> InvalidField:
+    return InvalidField("due_time", "due_time_needs_due_date", DUE_TIME_NEEDS_DUE_DATE)
+
+
+@lru_cache(maxsize=128)  # one per set of changed fields
 def _update_statement(fields: tuple[str, ...]) -> Any:
     values: dict[str, Any] = {field: bindparam(f"new_{field}") for field in fields}
     return (
@@ -326,7 +349,7 @@ async def count_tasks(db: Db, user_id: int) -> dict[str, int]:
 _BRIEF_COLUMNS = tuple(c for c in COLUMNS if c.key not in {"tags", "created_at"})
 # What a listing's lines show. On SQLite each further column read costs a conversion per row,
 # and updated_at's is a datetime parse: ~1 us per task, up to 50 per listing.
-_LINE_COLUMNS = (_T.id, _T.title, _T.completed, _T.priority, _T.due_date)
+_LINE_COLUMNS = (_T.id, _T.title, _T.completed, _T.priority, _T.due_date, _T.due_time)
 
 
 @lru_cache(maxsize=4)
@@ -347,11 +370,11 @@ def _listing_statement(completed: bool | None, by_priority: bool, details: bool)
         .where(*_users_tasks(counted, completed, by_priority))
     )
     columns = _BRIEF_COLUMNS if details else _LINE_COLUMNS
-    due_first = _T.due_date.asc().nulls_last()
+    due_first = (_T.due_date.asc().nulls_last(), _T.due_time.asc().nulls_last())
     return (
         select(*columns, total.scalar_subquery().label("total_count"))
         .where(*_users_tasks(_TABLE, completed, by_priority))
-        .order_by(_T.completed, due_first, _T.id)
+        .order_by(_T.completed, *due_first, _T.id)
         .limit(bindparam("limit"))
     )
 
@@ -366,9 +389,9 @@ async def first_tasks(
     details: bool = True,
 ) -> tuple[Sequence[TaskLine], int]:
     """The first `limit` of the user's tasks in the agent's listing order (open ones first,
-    then by due date, undated last, then oldest first) and how many match in all: one
-    statement, however many tasks the user has. The rows are TaskBriefs with `details`, else
-    only what a listing line shows."""
+    then by due date and time, undated and untimed last, then oldest first) and how many match
+    in all: one statement, however many tasks the user has. The rows are TaskBriefs with
+    `details`, else only what a listing line shows."""
     params: dict[str, Any] = {"user_id": user_id, "limit": limit}
     if priority is not None:
         params["priority"] = priority
