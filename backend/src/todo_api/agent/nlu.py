@@ -192,8 +192,8 @@ def normalize(message: str) -> tuple[str, bool]:
 # --- lexicons ------------------------------------------------------------------------------
 
 _GREETING = re.compile(
-    r"^(?:hi|hello|hey|heya|hiya|howdy|yo|sup|what'?s\s+up|greetings|hola|good\s+(?:morning|afternoon|"
-    r"evening|day)|morning|evening|how\s+are\s+you(?:\s+doing)?|how'?s\s+it\s+going)"
+    r"^(?:hi|hello|hey|heya|hiya|howdy|yo|greetings|hola|good\s+(?:morning|afternoon|"
+    r"evening|day)|morning|evening)"
     r"(?:\s+(?:there|you|again|assistant|bot|friend|buddy|all))*[\s!.,?]*$",
     _I,
 )
@@ -610,6 +610,9 @@ def _understand(message: str, today: date) -> Intent:
 def _rule_empty(msg: _Message) -> Intent | None:
     if msg.text:
         return None
+    chat = small_talk(msg.raw)  # an emoji-only message: "👍"
+    if chat is not None:
+        return Intent("small_talk", reply=chat.reply)
     return Intent("greeting") if _GREETING.match(msg.raw.strip("!?. ")) else Intent("help")
 
 
