@@ -1009,6 +1009,32 @@ def _rule_past_tense(msg: _Message) -> Intent | None:
     return None
 
 
+# What follows a leading date in a question or statement rather than a task title.
+_NOT_A_TITLE_START = re.compile(
+    r"^(?:what|whats|which|who|when|where|why|how|is|isn'?t|are|am|was|were|do|does|did|can|could|"
+    r"will|would|should|any|anything|nothing|everything|all|i|i'?m|im|we|you|it|that|this|there|my|"
+    r"show|list|tell|give|see|view|count|only|just|please|and|or|but)\b",
+    _I,
+)
+
+
+def _rule_date_prefix(msg: _Message) -> Intent | None:
+    """ "in 3 days renew passport, high priority", "this weekend clean garage", "on the 12th pay
+    rent": a date first, then the task, with no separator. A late row: only what nothing else
+    understood, and never a question or a command on an existing task."""
+    lead = find_due(msg.text, msg.today)
+    if lead is None or lead.start != 0:
+        return None
+    rest = msg.text[lead.end :].lstrip(" ,:;-")
+    if not rest or "?" in rest or _NOT_A_TITLE_START.match(rest) or _TASK_COMMAND.match(rest):
+        return None
+    probe = _add_intent(f"{rest} {msg.text[: lead.end]}", msg.today, msg.bang)
+    if probe.kind != "add" or not all(item.due for item in probe.items):
+        return None
+    probe.implicit = True  # "tomorrow call the bank" schedules the "call the bank" already listed
+    return probe
+
+
 # The rule table, in priority order: the first rule that returns an intent wins (earlier rows
 # settle overlaps: "I need to finish X" adds, "I finished X" completes). A new phrasing is a new
 # row or a new alternative in a row's pattern, plus a corpus case.
@@ -1039,6 +1065,7 @@ RULES: tuple[tuple[str, Callable[[_Message], Intent | None]], ...] = (
     ("passive past tense", _rule_passive),
     ("bare imperative with a date", _rule_bare_imperative),
     ("past tense", _rule_past_tense),
+    ("date first, then the task", _rule_date_prefix),
 )
 
 
