@@ -92,7 +92,9 @@ _INTENT_VERBS = (
 )
 _LEADING_FILLERS = [
     re.compile(r"^(?:fix\s+(?:the|a)\s+typo|typo|correction|edit|update|change)\s*:\s*(?=\S)", _I),
-    re.compile(r"^(?:no|nope|nah)\s*[,!.]+\s*(?=\S)", _I),
+    re.compile(
+        r"^(?:no|nope|nah)(?:\s+(?:wait|no|sorry|actually|hold\s+on))*\s*[,!.]+\s*(?=\S)", _I
+    ),
     # "wait, scratch that - add ...": the correction's lead-in, not a delete
     re.compile(
         r"^(?:(?:wait|no|oh|actually|sorry|oops|ok(?:ay)?)[\s,.!]+)*(?:scratch|strike|ignore|forget)\s+"
