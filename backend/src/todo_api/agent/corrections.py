@@ -115,13 +115,15 @@ async def correct_last_change(
     wrong_id = int(change["task_id"])
     # Taken before the revert: a deleted task comes back with a new id.
     before = [t for t in await log.tools.tasks() if t.id != wrong_id]
-    reverted = await undo(log, history)
     pool = [t for t in before if prefer is None or t.completed == (prefer == "completed")]
-    arguments = {k: v for k, v in (change.get("arguments") or {}).items() if k != "task"}
     if correction.target:
         res = resolve(correction.target, pool)
+        if res.kind == "missing" and tool == "update_task":
+            return None  # "rename X to Y" then "sorry, I meant Z": maybe the new title, not a task
     else:
         res = _other_than_wrong(_previous_reference(history, log), pool)
+    reverted = await undo(log, history)
+    arguments = {k: v for k, v in (change.get("arguments") or {}).items() if k != "task"}
     meant = await _apply_to_meant(log, tool, correction.target, res, pool, arguments)
     return f"{reverted} {meant}"
 
