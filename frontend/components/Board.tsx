@@ -10,7 +10,7 @@ import styles from "./Board.module.css";
 import TaskFields from "./TaskFields";
 import TaskItem from "./TaskItem";
 
-const EMPTY_INPUT: TaskInput = { title: "", description: "", priority: "medium", due_date: null };
+const EMPTY_INPUT: TaskInput = { title: "", description: "", priority: "medium", due_date: null, due_time: null };
 const FILTERS: { key: StatusFilter; label: string }[] = [
   { key: "all", label: "All" },
   { key: "pending", label: "Pending" },
@@ -159,6 +159,7 @@ export default function Board({ version }: { version: number }) {
           description: task.description,
           priority: task.priority,
           due_date: task.due_date,
+          due_time: task.due_time,
           tags: task.tags,
           completed: task.completed,
         },
@@ -301,5 +302,6 @@ function cleanInput(input: TaskInput): TaskInput {
     description: input.description.trim(),
     priority: input.priority,
     due_date: input.due_date || null,
+    due_time: (input.due_date && input.due_time) || null,
   };
 }

@@ -45,7 +45,19 @@ export default function TaskFields({ idPrefix, value, onChange, titleRef, compac
           id={`${idPrefix}-due`}
           type="date"
           value={value.due_date ?? ""}
-          onChange={(e) => onChange({ ...value, due_date: e.target.value || null })}
+          // No date, no time: the API refuses a due time without a due date.
+          onChange={(e) => onChange({ ...value, due_date: e.target.value || null, ...(e.target.value ? {} : { due_time: null }) })}
+        />
+      </div>
+      <div className={styles.field}>
+        <label htmlFor={`${idPrefix}-due-time`}>Time</label>
+        <input
+          id={`${idPrefix}-due-time`}
+          type="time"
+          value={value.due_time ?? ""}
+          disabled={!value.due_date}
+          title={value.due_date ? undefined : "Pick a due date first"}
+          onChange={(e) => onChange({ ...value, due_time: e.target.value || null })}
         />
       </div>
       <div className={`${styles.field} ${styles.descriptionField}`}>

@@ -2,7 +2,7 @@
 
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 
-import { PRIORITY_LABEL, describeDue } from "@/lib/format";
+import { PRIORITY_LABEL, describeDue, withDueTime } from "@/lib/format";
 import type { Task, TaskInput } from "@/lib/types";
 
 import styles from "./Board.module.css";
@@ -82,6 +82,7 @@ export default function TaskItem({ task, onToggle, onSave, onDelete }: Props) {
   }
 
   const due = task.due_date ? describeDue(task.due_date) : null;
+  const dueText = due ? withDueTime(due.text, task.due_time) : "";
   return (
     <li className={`${styles.item} ${task.completed ? styles.done : ""}`} data-testid="task" data-task-id={task.id}>
       <input
@@ -108,7 +109,7 @@ export default function TaskItem({ task, onToggle, onSave, onDelete }: Props) {
               className={`${styles.badge} ${due.overdue && !task.completed ? styles.overdue : due.soon ? styles.soon : styles.dueBadge}`}
             >
               {due.overdue && !task.completed ? "Overdue · " : "Due "}
-              <time dateTime={task.due_date ?? undefined}>{due.text}</time>
+              <time dateTime={task.due_time ? `${task.due_date}T${task.due_time}` : (task.due_date ?? undefined)}>{dueText}</time>
             </span>
           )}
           {task.tags.map((tag) => (
@@ -141,5 +142,11 @@ export default function TaskItem({ task, onToggle, onSave, onDelete }: Props) {
 }
 
 function toInput(task: Task): TaskInput {
-  return { title: task.title, description: task.description, priority: task.priority, due_date: task.due_date };
+  return {
+    title: task.title,
+    description: task.description,
+    priority: task.priority,
+    due_date: task.due_date,
+    due_time: task.due_time,
+  };
 }

@@ -8,6 +8,7 @@ const FIELD_NAMES: Record<string, string> = {
   description: "Description",
   priority: "Priority",
   due_date: "Due date",
+  due_time: "Due time",
   tags: "Tags",
   message: "Message",
   q: "Search",

@@ -39,6 +39,11 @@ export function describeDue(due: string, now = new Date()): { text: string; over
   return { text, overdue: days < 0, soon: days >= 0 && days <= 1 };
 }
 
+/** A due day's text with its time, as the chat writes it: "Fri 4 Dec, 15:00". */
+export function withDueTime(dayText: string, dueTime: string | null | undefined): string {
+  return dueTime ? `${dayText}, ${dueTime.slice(0, 5)}` : dayText;
+}
+
 const TOOL_LABEL: Record<string, string> = {
   add_task: "Added",
   list_tasks: "Looked up",

@@ -16,6 +16,8 @@ export interface Task {
   completed: boolean;
   priority: Priority;
   due_date: string | null;
+  /** "HH:MM", local wall-clock time like due_date; only with a due_date. */
+  due_time: string | null;
   tags: string[];
   created_at: string;
   updated_at: string;
@@ -33,6 +35,7 @@ export interface TaskInput {
   description: string;
   priority: Priority;
   due_date: string | null;
+  due_time: string | null;
 }
 
 export interface ChatAction {

@@ -61,7 +61,8 @@ def create_mcp_server(sessionmaker: async_sessionmaker[AsyncSession]) -> Server[
             return _tool_error("Not authenticated")
         try:
             async with sessionmaker() as session:
-                box = ToolBox(session, user_id, datetime.now(UTC).date())
+                moment = datetime.now(UTC)
+                box = ToolBox(session, user_id, moment.date(), now=moment.time())
                 result = await box.call(params.name, dict(params.arguments or {}))
                 await session.commit()  # one tool call, one unit of work
         except ServiceError as exc:  # e.g. the account was deleted during the call

@@ -29,6 +29,7 @@ SAMPLE_COPY = HERE / "chat-cases.sample.jsonl"
 OWN_CASES = HERE / "chat-cases.own.jsonl"
 SAFETY_CASES = HERE / "chat-cases.safety.jsonl"
 UNDERSTANDING_CASES = HERE / "chat-cases.understanding.jsonl"
+TIME_CASES = HERE / "chat-cases.times.jsonl"
 
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
@@ -52,6 +53,10 @@ def _load(path: Path | None, label: str) -> list[Any]:
 
 
 def resolve_due(spec: str, today: date) -> date:
+    if spec.startswith("alone:"):  # "alone:17:00": a time said without a date
+        at = datetime.strptime(spec.removeprefix("alone:"), "%H:%M").time()
+        now = datetime.now(UTC)
+        return today if now.date() == today and now.time() < at else today + timedelta(days=1)
     if spec.startswith("+") and spec.endswith("d"):
         return today + timedelta(days=int(spec[1:-1]))
     if spec.startswith("next:"):
@@ -86,6 +91,8 @@ async def _run_case(
                 body[field] = task[field]
         if "due" in task:
             body["due_date"] = resolve_due(task["due"], today).isoformat()
+        if "time" in task:
+            body["due_time"] = task["time"]
         resp = await client.post("/api/tasks", json=body, headers=user.headers)
         assert resp.status_code == 201, resp.text
         ids[task["title"]] = resp.json()["id"]
@@ -126,7 +133,8 @@ async def _tasks(client: httpx.AsyncClient, headers: dict[str, str]) -> list[dic
 
 def _brief(tasks: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     return sorted(
-        (t["title"], t["completed"], t["priority"], t["description"], t["due_date"]) for t in tasks
+        (t["title"], t["completed"], t["priority"], t["description"], t["due_date"], t["due_time"])
+        for t in tasks
     )
 
 
@@ -147,6 +155,8 @@ def _match_tasks(
             if "description" in want and task["description"].strip() != want["description"]:
                 continue
             if "due" in want and task["due_date"] != resolve_due(want["due"], today).isoformat():
+                continue
+            if "time" in want and task["due_time"] != want["time"]:  # "time": null for none
                 continue
             found = task
             break
@@ -184,6 +194,14 @@ async def test_understanding_case(
     client: httpx.AsyncClient, make_user: MakeUserLike, case: dict[str, Any] | None
 ) -> None:
     assert case is not None, f"missing {UNDERSTANDING_CASES}"
+    await _run_case(client, make_user, case)
+
+
+@pytest.mark.parametrize("case", _load(TIME_CASES, "times"))
+async def test_time_case(
+    client: httpx.AsyncClient, make_user: MakeUserLike, case: dict[str, Any] | None
+) -> None:
+    assert case is not None, f"missing {TIME_CASES}"
     await _run_case(client, make_user, case)
 
 

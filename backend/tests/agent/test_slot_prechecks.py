@@ -48,7 +48,7 @@ def _due_without_precheck(text: str) -> dates.DateMatch | None:
         for m in pattern.finditer(text):
             value = dates._value(m, kind, TODAY)
             if value is not None:
-                return dates.DateMatch(m.start(), m.end(), value)
+                return dates._with_time(text, dates.DateMatch(m.start(), m.end(), value))
     return None
 
 

@@ -137,18 +137,19 @@ describe("todo app in a real browser", { skip: missing && !IN_CI ? missing : fal
     assert.deepEqual(seenByScripts, { cookie: "", local: 0, session: 0 });
   });
 
-  step("add a task with title, description, priority and due date", async () => {
+  step("add a task with title, description, priority, due date and time", async () => {
     const form = board();
     await form.getByLabel("Title").fill("Buy oat milk");
     await form.getByLabel("Description").fill("Two cartons, barista edition");
     await form.getByLabel("Priority").selectOption("high");
     await form.getByLabel("Due date").fill("2031-05-20");
+    await form.getByLabel("Time").fill("15:30");
     await form.getByRole("button", { name: "Add task" }).click();
     const item = taskItem("Buy oat milk");
     await item.waitFor();
     assert.match(await item.innerText(), /Two cartons, barista edition/);
     assert.match(await item.innerText(), /High priority/);
-    assert.match(await item.innerText(), /Due .*20 May 2031/);
+    assert.match(await item.innerText(), /Due .*20 May 2031, 15:30/);
     await page.getByTestId("counts").filter({ hasText: "1 pending · 0 done" }).waitFor();
     // The form is ready for the next task.
     assert.equal(await form.getByLabel("Title").inputValue(), "");

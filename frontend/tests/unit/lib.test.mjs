@@ -5,7 +5,7 @@ import { test } from "node:test";
 
 const require = createRequire(import.meta.url);
 const { describeError, NETWORK_ERROR } = require("../../.unit-build/lib/errors.js");
-const { changesTasks, describeAction, describeDue, toolLabel, todayIso } = require("../../.unit-build/lib/format.js");
+const { changesTasks, describeAction, describeDue, toolLabel, todayIso, withDueTime } = require("../../.unit-build/lib/format.js");
 const { tokenMaxAge } = require("../../.unit-build/lib/session.js");
 const { contentSecurityPolicy } = require("../../.unit-build/proxy.js");
 
@@ -50,6 +50,12 @@ test("due dates read naturally and flag overdue ones", () => {
   assert.match(describeDue("2026-12-03", now).text, /^Thu,? 3 Dec$/);
   assert.match(describeDue("2027-01-05", now).text, /^Tue,? 5 Jan 2027$/);
   assert.equal(todayIso(now), "2026-11-25");
+});
+
+test("a due time follows the day as the chat writes it", () => {
+  assert.equal(withDueTime("Fri 4 Dec", "15:00"), "Fri 4 Dec, 15:00");
+  assert.equal(withDueTime("Today", "09:05:00"), "Today, 09:05");
+  assert.equal(withDueTime("Tomorrow", null), "Tomorrow");
 });
 
 test("chat actions are described without repeating their label", () => {

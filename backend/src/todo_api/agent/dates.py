@@ -1,9 +1,14 @@
 """Due dates in plain English: find a date phrase in a sentence, return its span and value.
 
-"today" is always the caller's `today` (the chat uses UTC). Weekday names ("friday", "by friday",
-"next friday", "this friday") mean the first such day strictly after today. Calendar dates without a
-year ("dec 5") mean the next time that date comes round. `dateparser` reads the calendar-date
-phrases the regular expressions pick out (its many formats: "5 december 2026", "december 5th").
+"today" is always the caller's `today` (the chat uses UTC). Weekday names ("friday", "by
+friday", "next friday", "this friday") mean the first such day strictly after today. Calendar
+dates without a year ("dec 5") mean the next time that date comes round. `dateparser` reads the
+calendar-date phrases the regular expressions pick out (its many formats: "5 december 2026",
+"december 5th").
+
+A clock time next to a date ("tomorrow 2:30pm", "saturday at 9am", "9am on friday", "friday
+17:00") belongs to the match (DateMatch.at). A time alone ("at 5pm", "at 17:00") means today if
+still ahead of the `wall_clock` now, else tomorrow. Hours alone ("at 5") are not read: am or pm?
 """
 
 from __future__ import annotations
@@ -11,9 +16,11 @@ from __future__ import annotations
 import calendar
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from todo_api.agent.text import parse_number
 
@@ -73,11 +80,77 @@ _LEAD = r"(?:(?:(?:which|that|it)\s+is\s+)?(?:due|by|on|for|before|until|till|ti
 _DAY_END = r"(?:\s+(?:morning|afternoon|evening|night|eod|at\s+\d{1,2}(?::\d{2})?\s*(?:am|pm)?))?"
 
 
+# A clock time: "2:30pm", "9 am", "17:00", "noon". Hours alone ("at 5") stay unread: am or pm?
+_CLOCK = (
+    r"(?:(?P<h12>1[0-2]|0?[1-9])(?::(?P<m12>[0-5]\d))?\s*(?P<ampm>[ap])\.?m\.?"
+    r"|(?P<h24>[01]?\d|2[0-3]):(?P<m24>[0-5]\d)|(?P<named>noon|midday|midnight))"
+)
+_CLOCK_IN = re.compile(rf"(?<![\w:]){_CLOCK}(?![\w:])", re.IGNORECASE)
+_CLOCK_LEAD = r"(?:(?:at|by|around|from)\s+|@\s*)?"
+_CLOCK_AFTER = re.compile(rf"(?:\s*[,:])?\s+{_CLOCK_LEAD}{_CLOCK}(?![\w:])", re.IGNORECASE)
+_CLOCK_BEFORE = re.compile(rf"(?<![\w:]){_CLOCK_LEAD}{_CLOCK}\s*,?\s+(?:on\s+)?$", re.IGNORECASE)
+
+# The current wall-clock time for "a time alone": set by the chat around a turn (wall_clock).
+_now: ContextVar[time | None] = ContextVar("due_now", default=None)
+
+
+@contextmanager
+def wall_clock(now: time) -> Iterator[None]:
+    """Read "at 5pm" (no date) against this time of day: today if still ahead, else tomorrow."""
+    token = _now.set(now.replace(second=0, microsecond=0))
+    try:
+        yield
+    finally:
+        _now.reset(token)
+
+
+class TimeAlone(datetime):
+    """A time said without a date ("at 5pm"): its day (today or tomorrow) is only a default, so
+    a change to a task that has a date moves the time and keeps the day."""
+
+
 @dataclass(frozen=True)
 class DateMatch:
     start: int
     end: int
     value: date
+    at: time | None = None  # the time of day given with the date, if any
+    time_alone: bool = False  # no date was said: `value` is today or tomorrow by the clock
+
+    @property
+    def due(self) -> date:
+        """The day, or the day and time as a naive datetime when a time was given."""
+        if self.at is None:
+            return self.value
+        moment = TimeAlone if self.time_alone else datetime
+        return moment(
+            self.value.year, self.value.month, self.value.day, self.at.hour, self.at.minute
+        )
+
+
+def clock_time(m: re.Match[str]) -> time:
+    named = (m.group("named") or "").lower()
+    if named:
+        return time(0, 0) if named == "midnight" else time(12, 0)
+    if m.group("h24"):
+        return time(int(m.group("h24")), int(m.group("m24")))
+    hour = int(m.group("h12")) % 12 + (12 if m.group("ampm").lower() == "p" else 0)
+    return time(hour, int(m.group("m12") or 0))
+
+
+def _with_time(text: str, found: DateMatch) -> DateMatch:
+    """The date phrase widened to a clock time inside it, right after it or right before it."""
+    inside = _CLOCK_IN.search(text, found.start, found.end)
+    if inside is not None:
+        return DateMatch(found.start, found.end, found.value, clock_time(inside))
+    after = _CLOCK_AFTER.match(text, found.end)
+    if after is not None:
+        return DateMatch(found.start, after.end(), found.value, clock_time(after))
+    before = _CLOCK_BEFORE.search(text, 0, found.start)
+    # Before a date, a bare "3:16" is more likely the title's ("read john 3:16 tomorrow").
+    if before is not None and not (before.group("h24") and before.group(0)[0].isdigit()):
+        return DateMatch(before.start(), found.end, found.value, clock_time(before))
+    return found
 
 
 def next_weekday(today: date, weekday: int) -> date:
@@ -166,16 +239,22 @@ def _rules() -> list[tuple[re.Pattern[str], re.Pattern[str], object]]:
         (*rx(r"(\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?"), "slash"),
         (*rx(r"the\s+(\d{1,2})(?:st|nd|rd|th)"), "day_of_month"),
         (
-            *rx(r"(?:at\s+)?(?:\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)|noon|midday|midnight)"),
-            0,
+            *rx(
+                r"(?:at\s+)?(?:\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)|noon|midday|midnight"
+                r"|at\s+(?:[01]?\d|2[0-3]):[0-5]\d)"  # "at 17:00"; a bare "3:16" may be a title's
+            ),
+            "time",
         ),
     ]
 
 
-@functools.lru_cache(maxsize=1024)  # parsing one message asks about the same text repeatedly
 def find_due(text: str, today: date) -> DateMatch | None:
-    """The first date phrase in `text` (the earliest rule that matches wins)."""
-    best: DateMatch | None = None
+    """The first date phrase in `text` (the earliest rule that matches wins), with its time."""
+    return _find_due(text, today, _now.get())
+
+
+@functools.lru_cache(maxsize=1024)  # parsing one message asks about the same text repeatedly
+def _find_due(text: str, today: date, now: time | None) -> DateMatch | None:
     for pattern, phrase, kind in _rules():
         if not phrase.search(text):
             continue
@@ -183,12 +262,11 @@ def find_due(text: str, today: date) -> DateMatch | None:
             value = _value(m, kind, today)
             if value is None:
                 continue
-            candidate = DateMatch(m.start(), m.end(), value)
-            if best is None:
-                best = candidate
-            break
-        if best is not None:
-            return best
+            found = _with_time(text, DateMatch(m.start(), m.end(), value))
+            if kind == "time" and found.at is not None:
+                day = today + timedelta(days=1) if now is not None and found.at <= now else today
+                found = DateMatch(found.start, found.end, day, found.at, time_alone=True)
+            return found
     return None
 
 
@@ -247,6 +325,8 @@ _FROM_MATCH: dict[str, Callable[[re.Match[str], date], date | None]] = {
 
 
 def _value(m: re.Match[str], kind: object, today: date) -> date | None:
+    if kind == "time":  # a time alone: today, or tomorrow once it has passed (_find_due)
+        return today
     if isinstance(kind, int):
         return today + timedelta(days=kind)
     if not isinstance(kind, str):
@@ -258,3 +338,42 @@ def _value(m: re.Match[str], kind: object, today: date) -> date | None:
         return reader(m, today) if reader is not None else None
     except ValueError:  # "the 31st" in a 30-day month, "13/45"
         return None
+
+
+_DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def friendly_day(day: date, today: date | None = None) -> str:
+    """The board's form (frontend/lib/format.ts describeDue): "today", "tomorrow", "yesterday",
+    else "Fri 4 Dec", with the year when it is not this year's."""
+    if today is not None:
+        named = {0: "today", 1: "tomorrow", -1: "yesterday"}.get((day - today).days)
+        if named is not None:
+            return named
+    text = f"{_DAY_NAMES[day.weekday()]} {day.day} {_MONTH_NAMES[day.month - 1]}"
+    return text if today is not None and day.year == today.year else f"{text} {day.year}"
+
+
+def friendly_due(day: date, at: time | None, today: date | None = None) -> str:
+    """ "tomorrow, 15:00", "Fri 4 Dec": a due date as replies show it, with its time if any."""
+    return friendly_day(day, today) + (f", {at.strftime('%H:%M')}" if at is not None else "")
+
+
+def time_alone_day(at: time, today: date) -> date:
+    """The day a time given without a date falls on: today while it is ahead, else tomorrow."""
+    now = _now.get()
+    return today + timedelta(days=1) if now is not None and at <= now else today
+
+
+def parse_clock(text: str) -> time | None:
+    """ "15:00", "3pm", "2:30 p.m.", "noon" as a time of day; None when it is not one."""
+    m = _CLOCK_IN.fullmatch(text.strip())
+    return clock_time(m) if m is not None else None
+
+
+def split_due(value: date) -> tuple[date, time | None]:
+    """A take_due value as (day, time of day or None)."""
+    if isinstance(value, datetime):
+        return value.date(), value.time()
+    return value, None

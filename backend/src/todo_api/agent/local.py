@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from todo_api.agent.base import ActionLog, AgentResult, HistoryMessage
 from todo_api.agent.corrections import correct_last_change
+from todo_api.agent.dates import TimeAlone, friendly_day, split_due
 from todo_api.agent.matching import MIN_SCORE, clearly_meant, names, parse_id, resolve, score
 from todo_api.agent.nlu import Intent, split_clauses, understand
 from todo_api.agent.safety import ask_first, before_agent, is_sweeping, sweep_question
@@ -85,6 +86,15 @@ def _last_task_id(history: list[HistoryMessage]) -> int | None:
     return None
 
 
+def _due_args(due: date) -> dict[str, str]:
+    """A parsed due day (a datetime when a time came with it) as add/update_task arguments."""
+    day, at = split_due(due)
+    args = {"due_date": day.isoformat()}
+    if at is not None:
+        args["due_time"] = at.strftime("%H:%M")
+    return args
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
@@ -94,6 +104,12 @@ class LocalAgent:
     reads_task_details = False
 
     async def run(self, tools: ToolBox, history: list[HistoryMessage], message: str) -> AgentResult:
+        with tools.clock():  # "at 5pm" alone: today or tomorrow by the tool box's time of day
+            return await self._run(tools, history, message)
+
+    async def _run(
+        self, tools: ToolBox, history: list[HistoryMessage], message: str
+    ) -> AgentResult:
         log = ActionLog(tools)
         settled = await before_agent(log, history, message)  # "yes" to a question, "undo"
         if settled is None:  # "nope, I meant the taxes" right after a change
@@ -334,8 +350,7 @@ class LocalAgent:
             "none": " without a due date",
         }.get(intent.due_filter, "")
         if intent.due_on is not None:
-            day = intent.due_on
-            due_text = f" due {_WEEKDAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]}"
+            due_text = f" due {friendly_day(intent.due_on, log.tools.today)}"
         about = f" matching '{intent.query}'" if intent.query else ""
         noun = f"{label} tasks".strip()
         count = result.data["count"]
@@ -366,7 +381,7 @@ class LocalAgent:
                 # "call mom tomorrow" while "call mom" is on the list: schedule it, no duplicate.
                 changes: dict[str, Any] = {"task": str(existing.id)}
                 if item.due:
-                    changes["due_date"] = item.due.isoformat()
+                    changes.update(_due_args(item.due))
                 if item.priority:
                     changes["priority"] = item.priority
                 reopened.append((await log.call("update_task", changes)).message)
@@ -380,7 +395,7 @@ class LocalAgent:
             if item.priority:
                 args["priority"] = item.priority
             if item.due:
-                args["due_date"] = item.due.isoformat()
+                args.update(_due_args(item.due))
             if item.description:
                 args["description"] = item.description
             result = await log.call("add_task", args)
@@ -457,7 +472,7 @@ class LocalAgent:
                 "seen": {str(t.id): t.updated_at.isoformat().replace("+00:00", "Z") for t in shown},
             }
         )
-        options = "\n".join(f"- {describe(t)}" for t in shown)
+        options = "\n".join(f"- {describe(t, log.tools.today)}" for t in shown)
         return f"Which task should I {verb}? I haven't changed anything.\n{options}"
 
     async def _act_if_meant(self, log: ActionLog, tool: str, ref: str, task: TaskBrief) -> str:
@@ -535,8 +550,10 @@ class LocalAgent:
             args["description"] = intent.new_description
         if intent.clear_due:
             args["due_date"] = "none"
+        elif isinstance(intent.new_due, TimeAlone):  # "move it to 3pm": the task keeps its day
+            args["due_time"] = intent.new_due.strftime("%H:%M")
         elif intent.new_due is not None:
-            args["due_date"] = intent.new_due.isoformat()
+            args.update(_due_args(intent.new_due))
         res = await log.tools.resolve(intent.ref)
         if res.kind == "found" and res.task is not None:
             if intent.new_title:
@@ -596,8 +613,6 @@ class LocalAgent:
         return await self._act_if_meant(log, "complete_task", ref, task)
 
 
-_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _DESTRUCTIVE = frozenset({"delete_task", "complete_task"})
 _VERBS = {"delete_task": "delete", "complete_task": "complete", "update_task": "change"}
 
@@ -657,5 +672,5 @@ def _unchanged(task: TaskBrief, seen: dict[str, Any]) -> bool:
     return shown is None or shown == task.updated_at.isoformat().replace("+00:00", "Z")
 
 
-def describe_tasks(tasks: list[TaskBrief]) -> str:
-    return "\n".join(f"- {describe(t)}" for t in tasks)
+def describe_tasks(tasks: list[TaskBrief], today: date | None = None) -> str:
+    return "\n".join(f"- {describe(t, today)}" for t in tasks)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
-from todo_api.agent.dates import find_due
+from todo_api.agent.dates import TimeAlone, find_due, parse_clock
 from todo_api.agent.slots import take_description, take_due, take_priority, tidy
 from todo_api.agent.smalltalk import small_talk
 from todo_api.agent.text import IRREGULAR_PAST, tokens
@@ -1150,17 +1150,9 @@ def _slots_after_description(description: str, today: date) -> tuple[str, str | 
     return description, priority, due_date
 
 
-# A time of day ("9am", "at 2:30pm", "at noon"): tasks have no due time yet, so it is dropped
-# rather than read as a date of its own ("gym saturday 9am" is due saturday, not today).
-_TIME_OF_DAY = re.compile(
-    r"\s*,?\s*(?:\b(?:(?:at|@|by|from|around)\s+)?\d{1,2}(?::[0-5]\d)?\s*(?:am|pm|a\.m\.|p\.m\.)"
-    r"|\b(?:at|@|by|around)\s+(?:\d{1,2}:[0-5]\d|noon|midday|midnight))(?=\W|$)",
-    _I,
-)
-
-
 def _add_intent_plain(payload: str, today: date, bang: bool) -> Intent:
-    payload = _TIME_OF_DAY.sub(" ", _LIST_TAIL.sub("", payload.strip())).strip()
+    # A time of day ("gym saturday 9am") is read with its date by take_due (dates.find_due).
+    payload = _LIST_TAIL.sub("", payload.strip()).strip()
     # A header before a list: "these three things: a, b and c".
     payload = re.sub(
         r"^(?:(?:these|those|the\s+following|following|\d+|two|three|four|five|six|some|a\s+few|few|more|"
@@ -1288,9 +1280,11 @@ def _retitle_intent(verb: str, rest: str) -> Intent | None:
     if not m or verb not in _RETITLE_VERBS:
         return None
     new = re.sub(r"^(?:say|read)\s+", "", m.group("new").strip(), flags=_I).strip("\"'")
-    return Intent(
-        "update", ref=strip_ref(_FIELD_WORDS.sub(" ", m.group("ref"))), new_title=tidy(new)
-    )
+    ref = strip_ref(_FIELD_WORDS.sub(" ", m.group("ref")))
+    at = parse_clock(new)
+    if at is not None:  # "change the dentist to 15:00": a new time, not a title "15:00"
+        return Intent("update", ref=ref, new_due=TimeAlone.combine(date.min, at))
+    return Intent("update", ref=ref, new_title=tidy(new))
 
 
 def _update_intent(text: str, verb: str, rest: str, today: date) -> Intent | None:

@@ -133,10 +133,11 @@ def take_priority(text: str, *, update: bool = False) -> tuple[str | None, str]:
 
 
 def take_due(text: str, today: date) -> tuple[date | None, str]:
+    """The due day (a naive datetime when a time came with it) and the text without it."""
     found = find_due(text, today)
     if found is None:
         return None, text
-    return found.value, _cut(text, found.start, found.end)
+    return found.due, _cut(text, found.start, found.end)
 
 
 def take_description(text: str) -> tuple[str | None, str]:

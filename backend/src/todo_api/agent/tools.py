@@ -12,13 +12,20 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from typing import Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from todo_api.agent.dates import find_due
+from todo_api.agent.dates import (
+    find_due,
+    friendly_due,
+    parse_clock,
+    time_alone_day,
+    wall_clock,
+)
 from todo_api.agent.matching import Resolution, parse_id, resolve
 from todo_api.core.metrics import CHAT_TOOL_CALLS
 from todo_api.db_direct import Db
@@ -81,6 +88,16 @@ DueDateArg = Annotated[
         description="Due date as YYYY-MM-DD (relative phrases such as 'tomorrow' are accepted).",
     ),
 ]
+DueTimeArg = Annotated[
+    str | None,
+    Field(
+        max_length=20,
+        description=(
+            "Optional time of day as HH:MM, 24-hour (e.g. '15:00'), beside due_date; given "
+            "without a due date it means today if still ahead, else tomorrow."
+        ),
+    ),
+]
 ConfirmArg = Annotated[
     bool,
     Field(
@@ -105,6 +122,7 @@ class AddTaskArgs(_Args):
     description: Annotated[Description, Field(description="Optional longer notes.")] = ""
     priority: PriorityArg = None
     due_date: DueDateArg = None
+    due_time: DueTimeArg = None
 
 
 class ListTasksArgs(_Args):
@@ -134,6 +152,7 @@ class UpdateTaskArgs(_Args):
     description: Annotated[Description | None, Field(description="The new notes.")] = None
     priority: PriorityArg = None
     due_date: DueDateArg = None
+    due_time: DueTimeArg = None
 
 
 class NoArgs(_Args):
@@ -177,8 +196,9 @@ TOOLS: tuple[Tool, ...] = (
     ),
     Tool(
         "update_task",
-        "Change a task: new title, description, priority or due date "
-        '(due_date "none" removes it). Only the given fields change.',
+        "Change a task: new title, description, priority, due date or due time "
+        '(due_date "none" removes the date and its time; due_time "none" only the time). '
+        "Only the given fields change.",
         UpdateTaskArgs,
     ),
     Tool(
@@ -276,16 +296,14 @@ def task_json(task: TaskBrief) -> dict[str, Any]:
     }
 
 
-_WEEKDAY = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # strftime's %a, without its cost
-
-
 def describe(task: TaskLine, today: date | None = None) -> str:
-    """One readable line: `#12 buy milk (high priority, due Thu 2026-11-26, done)`."""
+    """One readable line: `#12 buy milk (high priority, due Thu 26 Nov, 15:00, done)`; with
+    `today`, dates near it read "today", "tomorrow", "yesterday" as on the board."""
     details: list[str] = []
     if task.priority != "medium":
         details.append(f"{task.priority} priority")
     if task.due_date is not None:
-        when = f"due {_WEEKDAY[task.due_date.weekday()]} {task.due_date.isoformat()}"
+        when = f"due {friendly_due(task.due_date, task.due_time, today)}"
         if today is not None and not task.completed and task.due_date < today:
             when += ", overdue"
         details.append(when)
@@ -299,8 +317,8 @@ def quoted(task: TaskBrief) -> str:
     return f"'{task.title}' (#{task.id})"
 
 
-def _ambiguous(ref: str, res: Resolution) -> ToolResult:
-    options = "; ".join(describe(t) for t in res.candidates)
+def _ambiguous(ref: str, res: Resolution, today: date) -> ToolResult:
+    options = "; ".join(describe(t, today) for t in res.candidates)
     return ToolResult(
         False,
         f"Which task do you mean by '{ref}'? It could be: {options}.",
@@ -325,6 +343,42 @@ def parse_due_arg(value: str, today: date) -> date | None:
     return found.value
 
 
+_NO_VALUE = {"", "none", "null", "no", "clear"}
+
+
+def parse_time_arg(value: str) -> time | None:
+    """HH:MM (24-hour) or '3pm', '2:30 p.m.', 'noon'; None for 'none'. ValueError otherwise."""
+    text = value.strip().lower().removeprefix("at ").strip()
+    if text in _NO_VALUE:
+        return None
+    at = parse_clock(text)
+    if at is None:
+        raise ValueError(f"not a time of day: {value!r} (use HH:MM, 24-hour)")
+    return at
+
+
+def parse_due_moment(
+    due_arg: str | None, time_arg: str | None, today: date
+) -> tuple[date | None, time | None]:
+    """A tool's due_date and due_time arguments as (day, time). A time inside the date phrase
+    ('tomorrow 2:30pm') counts when due_time is not given; a time without a date falls on
+    today if still ahead, else tomorrow."""
+    at = parse_time_arg(time_arg) if time_arg else None
+    day: date | None = None
+    if due_arg:
+        text = due_arg.strip()
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            found = find_due(text, today)
+            if found is None:
+                raise ValueError(f"not a date: {due_arg!r} (use YYYY-MM-DD)") from None
+            day, at = found.value, at or found.at
+    elif at is not None:
+        day = time_alone_day(at, today)
+    return day, at
+
+
 # --- the tool box --------------------------------------------------------------------------
 
 
@@ -332,10 +386,20 @@ class ToolBox:
     """The tools, bound to one database connection (a session or a direct connection) and one
     user. Their writes join its transaction; they do not commit (see `release`)."""
 
-    def __init__(self, db: Db, user_id: int, today: date, *, task_details: bool = True) -> None:
+    def __init__(
+        self,
+        db: Db,
+        user_id: int,
+        today: date,
+        *,
+        now: time | None = None,
+        task_details: bool = True,
+    ) -> None:
         self.db = db
         self.user_id = user_id
         self.today = today
+        # The time of day with `today` (same clock): "at 5pm" alone is today only while ahead.
+        self.now = now
         # False: listings report each task as {"id"} only (see Agent.reads_task_details).
         self.task_details = task_details
         # Deletions and completions done through this tool box (one chat turn, one MCP call).
@@ -370,13 +434,18 @@ class ToolBox:
                 )
             else:
                 try:
-                    result = await handler(args)
+                    with self.clock():
+                        result = await handler(args)
                 except ValueError as exc:
                     result = ToolResult(False, str(exc), {"error": "invalid_arguments"})
         CHAT_TOOL_CALLS.labels(
             tool=name if name in TOOL_NAMES else "unknown", ok=str(result.ok).lower()
         ).inc()
         return result
+
+    def clock(self) -> AbstractContextManager[None]:
+        """Dates read meanwhile see this box's time of day (dates.wall_clock), if it has one."""
+        return wall_clock(self.now) if self.now is not None else nullcontext()
 
     async def release(self) -> None:
         """Commit what the tools did so far and give the pooled connection back. Agents call
@@ -405,7 +474,7 @@ class ToolBox:
     # -- tools --
 
     async def add_task(self, args: AddTaskArgs) -> ToolResult:
-        due = parse_due_arg(args.due_date, self.today) if args.due_date else None
+        due, at = parse_due_moment(args.due_date, args.due_time, self.today)
         task = await task_service.create_task(
             self.db,
             self.user_id,
@@ -414,10 +483,12 @@ class ToolBox:
                 description=args.description,
                 priority=args.priority or Priority.medium,
                 due_date=due,
+                due_time=at,
             ),
         )
         undo = {"op": "remove", "id": task.id, "title": task.title}
-        return ToolResult(True, f"Added {describe(task)}.", {"task": task_json(task)}, [undo])
+        added = describe(task, self.today)
+        return ToolResult(True, f"Added {added}.", {"task": task_json(task)}, [undo])
 
     async def list_tasks(self, args: ListTasksArgs) -> ToolResult:
         completed = {"all": None, "pending": False, "completed": True}[args.status]
@@ -497,7 +568,7 @@ class ToolBox:
     ) -> ToolResult:
         res = await self.resolve(ref, prefer)
         if res.kind == "ambiguous":
-            return _ambiguous(ref, res)
+            return _ambiguous(ref, res, self.today)
         if res.kind == "missing" or res.task is None:
             return _missing(ref)
         return await action(res.task)
@@ -579,16 +650,20 @@ class ToolBox:
             changes["description"] = args.description
         if "priority" in fields and args.priority is not None:
             changes["priority"] = args.priority
-        if "due_date" in fields:
-            raw = (args.due_date or "").strip().lower()
-            if raw in {"", "none", "null", "no", "clear"}:
-                changes["due_date"] = None
-            else:
-                changes["due_date"] = parse_due_arg(raw, self.today)
+        raw_date = (args.due_date or "").strip().lower() if "due_date" in fields else None
+        raw_time = (args.due_time or "").strip().lower() if "due_time" in fields else None
+        if raw_date in _NO_VALUE:
+            changes["due_date"] = None  # and with it the time (services.tasks.update_task)
+        elif raw_date is not None:
+            changes["due_date"], at = parse_due_moment(raw_date, raw_time, self.today)
+            if at is not None:
+                changes["due_time"] = at
+        if raw_time is not None and "due_date" not in changes:
+            changes["due_time"] = parse_time_arg(raw_time)
         if not changes:
             return ToolResult(
                 False,
-                "Nothing to change: give a new title, description, priority or due date.",
+                "Nothing to change: give a new title, description, priority, due date or time.",
                 {"error": "invalid_arguments"},
             )
 
@@ -599,18 +674,29 @@ class ToolBox:
                 "description": task.description,
                 "priority": str(task.priority),
                 "due_date": task.due_date.isoformat() if task.due_date else None,
+                "due_time": format_due_time(task.due_time),
             }
+            change = dict(changes)
+            if change.get("due_time") is not None and task.due_date is None:
+                # "make it 3pm" on an undated task: a time alone, today or tomorrow.
+                change.setdefault("due_date", time_alone_day(change["due_time"], self.today))
+            # A date change may clear the time, and undo must put both back.
+            restored = set(change) | ({"due_date", "due_time"} if "due_date" in change else set())
             task = await task_service.update_task(
-                self.db, self.user_id, task.id, TaskUpdate(**changes)
+                self.db, self.user_id, task.id, TaskUpdate(**change)
             )
-            undo = _set_back(task, {name: previous[name] for name in changes})
+            undo = _set_back(task, {name: previous[name] for name in sorted(restored)})
             parts = []
             if "title" in changes:
                 parts.append(f"renamed '{before}' to '{task.title}'")
             if "priority" in changes:
                 parts.append(f"priority {task.priority}")
-            if "due_date" in changes:
-                parts.append(f"due {task.due_date.isoformat()}" if task.due_date else "no due date")
+            if "due_date" in change or "due_time" in change:
+                parts.append(
+                    f"due {friendly_due(task.due_date, task.due_time, self.today)}"
+                    if task.due_date
+                    else "no due date"
+                )
             if "description" in changes:
                 parts.append("description updated")
             return ToolResult(
@@ -701,6 +787,7 @@ def _restore(row: task_service.TaskRow) -> dict[str, Any]:
             "description": row.description,
             "priority": str(row.priority),
             "due_date": row.due_date.isoformat() if row.due_date else None,
+            "due_time": format_due_time(row.due_time),
             "tags": list(row.tags or []),
             "completed": bool(row.completed),
         },

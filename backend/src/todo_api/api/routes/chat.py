@@ -90,7 +90,10 @@ async def chat(
         ]
 
     agent: Agent = request.app.state.agent
-    tools = ToolBox(db, user_id, datetime.now(UTC).date(), task_details=agent.reads_task_details)
+    moment = datetime.now(UTC)  # one clock for "today" and "at 5pm" (a time alone)
+    tools = ToolBox(
+        db, user_id, moment.date(), now=moment.time(), task_details=agent.reads_task_details
+    )
     try:
         result = await agent.run(tools, history, body.message)
         reply, actions, status = result.reply, result.actions, result.status_code
