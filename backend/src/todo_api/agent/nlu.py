@@ -893,7 +893,12 @@ def _rule_add(msg: _Message) -> Intent | None:
     # over the verb the title starts with; "I need to delete X" stays a delete.
     if _EXPLICIT_ADD.match(text) is None and _ADD_NOT_TASK.match(text[add.end() :]):
         return None
+    if _BOOK.match(text):  # "book flights" is the task itself, not "add flights"
+        return _add_intent(text, msg.today, msg.bang)
     return _add_intent(text[add.end() :], msg.today, msg.bang)
+
+
+_BOOK = re.compile(r"^book\s+(?!(?:a\s+|an\s+|new\s+)?(?:task|todo|to-?do|item|reminder)s?)", _I)
 
 
 _MARK_FRONT = re.compile(
