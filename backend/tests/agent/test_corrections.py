@@ -18,6 +18,8 @@ from todo_api.agent.corrections import read_correction
         ("oops wrong task - pay rent", "pay rent"),
         ("sorry, I meant the gas bill", "gas bill"),
         ("no no, the dentist one", "dentist"),
+        ("nope, the taxes", "taxes"),
+        ("no, it was the taxes", "taxes"),
         ("no, the other one", ""),
         ("not that one", ""),
         ("that's the wrong one", ""),

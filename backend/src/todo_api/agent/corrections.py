@@ -52,6 +52,8 @@ _COMMAND = re.compile(
 @dataclass(frozen=True)
 class Correction:
     target: str  # words naming the task meant; "" = "the other one"
+    # "wrong one" / "I meant": surely a correction. "no, the taxes" only when a task is named so.
+    sure: bool = True
 
 
 def read_correction(message: str) -> Correction | None:
@@ -61,8 +63,8 @@ def read_correction(message: str) -> Correction | None:
         return None
     target = _clean_target(found.group("target"))
     marked = bool(found.group("wrong")) or bool(found.group("meant"))
-    named_one = re.match(r"^the\s+\S.*\s+one$", found.group("target"), _I)  # "no, the tax one"
-    if not marked and not (found.group("lead") and (_OTHER.match(target) or named_one)):
+    named = re.match(r"^the\s+\S", found.group("target"), _I)  # "no, the taxes (one)"
+    if not marked and not (found.group("lead") and (_OTHER.match(target) or named)):
         return None
     if _OTHER.match(target):
         return Correction("")
@@ -70,7 +72,7 @@ def read_correction(message: str) -> Correction | None:
         return None  # "no, add milk"; "I meant wednesday" (a date: the stated-date rule)
     if not target and not found.group("wrong"):
         return None
-    return Correction(target)
+    return Correction(target, sure=marked)
 
 
 def _clean_target(text: str) -> str:
@@ -118,8 +120,10 @@ async def correct_last_change(
     pool = [t for t in before if prefer is None or t.completed == (prefer == "completed")]
     if correction.target:
         res = resolve(correction.target, pool)
-        if res.kind == "missing" and tool == "update_task":
-            return None  # "rename X to Y" then "sorry, I meant Z": maybe the new title, not a task
+        if res.kind == "missing" and (tool == "update_task" or not correction.sure):
+            # "rename X to Y" then "sorry, I meant Z": maybe the new title, not a task;
+            # "no, the first one": not a task's name, so not this.
+            return None
     else:
         res = _other_than_wrong(_previous_reference(history, log), pool)
     reverted = await undo(log, history)
