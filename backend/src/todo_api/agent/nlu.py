@@ -109,6 +109,12 @@ _LEADING_FILLERS = [
         r"good\s+(?:morning|afternoon|evening))\b(?:\s+there\b)?[\s,!.:;-]*(?=\S)",
         _I,
     ),
+    # "how are you? add milk": the pleasantry before a request
+    re.compile(
+        r"^(?:how\s+(?:are|r)\s+(?:you|u)(?:\s+doing)?(?:\s+today)?|how'?s\s+it\s+going)"
+        r"\s*[,?!.;:-]+\s*(?=\S)",
+        _I,
+    ),
     re.compile(
         r"^(?:could|can|would|will|wouldja|could ya|can ya)\s+(?:you|u|ya)\s*(?:please|pls|kindly|"
         r"possibly|just|quickly|maybe)?\s*(?:be\s+so\s+kind\s+as\s+to\s+)?(?=\S)",

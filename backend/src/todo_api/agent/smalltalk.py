@@ -74,11 +74,11 @@ RULES: tuple[SmallTalkRule, ...] = (
         # a bare "hi" gets.
         "how_are_you",
         r"(?:(?:hi|hello|hey|heya|hiya|yo|morning|good\s+(?:morning|afternoon|evening))(?:\s+there)?"
-        r"[\s,!.]+)?(?:so\s+)?(?:how\s+(?:are|r)\s+(?:you|u|ya)(?:\s+doing)?|how\s+(?:you|ya)\s+doin'?g?|"
+        r"[\s,!.]+)?(?:so\s+)?(?:how\s+(?:are|r)\s+(?:you|u|ya)(?:\s+doing)?(?:\s+today)?|how\s+(?:you|ya)\s+doin'?g?|"
         r"how'?s\s+it\s+going|how\s+is\s+it\s+going|how\s+goes\s+it|how\s+have\s+you\s+been|"
         r"how'?s\s+(?:your\s+day|things|life|everything)(?:\s+going)?|how\s+are\s+things|"
         r"what'?s\s+up|whats\s+up|wh?assup|wazzup|sup|what'?s\s+new|what'?s\s+good|you\s+(?:good|ok(?:ay)?))"
-        r"(?:[\s,!.?]+(?:today|there|buddy|mate|bot|friend|with\s+you|doing|going))*",
+        r"(?:[\s,!.?]+(?:there|buddy|mate|bot|friend|with\s+you|doing|going))*",
         "Doing well, thanks for asking! What can I do for your list?",
     ),
     _rule(
