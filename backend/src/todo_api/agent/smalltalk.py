@@ -39,7 +39,10 @@ RULES: tuple[SmallTalkRule, ...] = (
         r"(?:ok(?:ay)?|k|kk|okie|alright|all\s+right|right|cool|great|awesome|perfect|nice|"
         r"sweet|good|fine|got\s+it|gotcha|understood|noted|sounds\s+good|sure|will\s+do|makes\s+sense|"
         r"good\s+to\s+know|excellent|wonderful|brilliant|neat|lovely|yay|woo+|nice\s+one|"
-        r"that'?s\s+(?:great|perfect|fine|good)|all\s+good|all\s+set|that\s+works)"
+        r"that'?s\s+(?:great|perfect|fine|good)|all\s+good|all\s+set|that\s+works|"
+        # not "yes"/"yep": after a question that expired, those get the honest "nothing changed"
+        r"okie(?:\s+dokie)?|okey(?:\s+dokey)?|oki|roger(?:\s+that)?|copy(?:\s+that)?|sure\s+thing|"
+        r"mhm+|(?:(?:ah+|oh)\s+)?i\s+see|fair\s+enough|np|no\s+(?:worries|problem|prob))"
         r"(?:[\s,!.]+(?:ok(?:ay)?|then|thanks|cool|great|good|nice))*",
         "Great. Anything else for your list?",
     ),
