@@ -1031,17 +1031,24 @@ _NOT_A_TITLE_START = re.compile(
 )
 
 
+_WHEN_IN_THE_DAY = re.compile(r"^(?:first\s+thing|early|later|sometime|some\s+time)\s+(?=\S)", _I)
+_FINISH = re.compile(r"^finish\b", _I)
+
+
 def _rule_date_prefix(msg: _Message) -> Intent | None:
     """ "in 3 days renew passport, high priority", "this weekend clean garage", "on the 12th pay
     rent": a date first, then the task, with no separator. A late row: only what nothing else
     understood, and never a question or a command on an existing task."""
-    lead = find_due(msg.text, msg.today)
+    text = _WHEN_IN_THE_DAY.sub("", msg.text)
+    lead = find_due(text, msg.today)
     if lead is None or lead.start != 0:
         return None
-    rest = msg.text[lead.end :].lstrip(" ,:;-")
-    if not rest or "?" in rest or _NOT_A_TITLE_START.match(rest) or _TASK_COMMAND.match(rest):
+    rest = text[lead.end :].lstrip(" ,:;-")
+    if not rest or "?" in rest or _NOT_A_TITLE_START.match(rest):
         return None
-    probe = _add_intent(f"{rest} {msg.text[: lead.end]}", msg.today, msg.bang)
+    if _TASK_COMMAND.match(rest) and not _FINISH.match(rest):  # "by monday finish the slides"
+        return None
+    probe = _add_intent(f"{rest} {text[: lead.end]}", msg.today, msg.bang)
     if probe.kind != "add" or not all(item.due for item in probe.items):
         return None
     probe.implicit = True  # "tomorrow call the bank" schedules the "call the bank" already listed
