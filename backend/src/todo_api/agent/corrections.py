@@ -125,16 +125,27 @@ async def correct_last_change(
             # "no, the first one": not a task's name, so not this.
             return None
     else:
-        res = _other_than_wrong(_previous_reference(history, log), pool)
+        res = _other_than_wrong(_previous_reference(history, log), pool, _offered(history))
     reverted = await undo(log, history)
     arguments = {k: v for k, v in (change.get("arguments") or {}).items() if k != "task"}
     meant = await _apply_to_meant(log, tool, correction.target, res, pool, arguments)
     return f"{reverted} {meant}"
 
 
-def _other_than_wrong(ref: str, pool: list[TaskBrief]) -> Resolution:
-    """ "the other one": the other tasks the first request's words matched; one is clear."""
-    others = [task for points, task in rank(ref, pool) if points >= MIN_SCORE] if ref else []
+def _offered(history: list[HistoryMessage]) -> list[int]:
+    """The tasks a "which one?" offered right before the change, if the change was a pick."""
+    replies = [m for m in history if m.role == "assistant"]
+    asked = replies[-2].actions if len(replies) >= 2 else []
+    return next((list(a["candidates"]) for a in asked if a.get("candidates")), [])
+
+
+def _other_than_wrong(ref: str, pool: list[TaskBrief], offered: list[int]) -> Resolution:
+    """ "the other one": the other tasks the question offered, or that the first request's words
+    matched; one is clear."""
+    if offered:
+        others = [task for task in pool if task.id in offered]
+    else:
+        others = [task for points, task in rank(ref, pool) if points >= MIN_SCORE] if ref else []
     if len(others) == 1:
         return Resolution("found", others[0])
     return Resolution("ambiguous" if others else "missing", None, others)
