@@ -119,11 +119,22 @@ async def test_list_and_call_every_tool(served: Served, mode: str) -> None:
         }
 
         added = await client.call_tool(
-            "add_task", {"title": "buy milk", "priority": "high", "due_date": "2030-05-01"}
+            "add_task",
+            {
+                "title": "buy milk",
+                "priority": "high",
+                "due_date": "2030-05-01",
+                "due_time": "09:30",
+            },
         )
         assert not added.is_error and "buy milk" in added.content[0].text
+        assert "Wed 1 May 2030, 09:30" in added.content[0].text  # the board's form, not ISO
         milk = structured(added)["task"]
-        assert (milk["priority"], milk["due_date"]) == ("high", "2030-05-01")
+        assert (milk["priority"], milk["due_date"], milk["due_time"]) == (
+            "high",
+            "2030-05-01",
+            "09:30",
+        )
         await client.call_tool("add_task", {"title": "call mom"})
 
         listing = structured(await client.call_tool("list_tasks", {"status": "pending"}))
@@ -140,6 +151,7 @@ async def test_list_and_call_every_tool(served: Served, mode: str) -> None:
         )
         task = structured(updated)["task"]
         assert (task["title"], task["priority"], task["due_date"]) == ("buy oat milk", "low", None)
+        assert task["due_time"] is None  # the date went, and its time with it
 
         await client.call_tool("complete_task", {"task": "call mom"})
         counts = structured(await client.call_tool("count_tasks", {}))
