@@ -904,7 +904,7 @@ def _rule_add(msg: _Message) -> Intent | None:
     return _add_intent(text[add.end() :], msg.today, msg.bang)
 
 
-_BOOK = re.compile(r"^book\s+(?!(?:a\s+|an\s+|new\s+)?(?:task|todo|to-?do|item|reminder)s?)", _I)
+_BOOK = re.compile(r"^book\s+(?!(?:a\s+|an\s+|new\s+)?(?:task|todo|to-?do|item|reminder)s?\b)", _I)
 
 
 _MARK_FRONT = re.compile(
