@@ -63,6 +63,14 @@ def resolve_due(spec: str, today: date) -> date:
         weekday = WEEKDAYS.index(spec.split(":", 1)[1][:3].lower())
         days = (weekday - today.weekday()) % 7 or 7
         return today + timedelta(days=days)
+    if spec == "weekend":  # the coming Saturday, today on a Saturday
+        return today + timedelta(days=(5 - today.weekday()) % 7)
+    if spec.startswith("dom:"):  # "the 12th": this month's if not past, else next month's
+        day = int(spec[4:])
+        this_month = today.replace(day=day)
+        if this_month >= today:
+            return this_month
+        return (this_month.replace(day=1) + timedelta(days=32)).replace(day=day)
     return date.fromisoformat(spec)
 
 

@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
 from todo_api.agent.base import ActionLog, AgentResult, HistoryMessage
+from todo_api.agent.corrections import correct_last_change
 from todo_api.agent.dates import TimeAlone, friendly_day, split_due
 from todo_api.agent.matching import MIN_SCORE, clearly_meant, names, parse_id, resolve, score
 from todo_api.agent.nlu import Intent, split_clauses, understand
@@ -111,6 +112,8 @@ class LocalAgent:
     ) -> AgentResult:
         log = ActionLog(tools)
         settled = await before_agent(log, history, message)  # "yes" to a question, "undo"
+        if settled is None:  # "nope, I meant the taxes" right after a change
+            settled = await correct_last_change(log, history, message)
         if settled is not None:
             return AgentResult(reply=settled, actions=log.actions)
         clauses = split_clauses(message)

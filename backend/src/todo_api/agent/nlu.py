@@ -92,7 +92,9 @@ _INTENT_VERBS = (
 )
 _LEADING_FILLERS = [
     re.compile(r"^(?:fix\s+(?:the|a)\s+typo|typo|correction|edit|update|change)\s*:\s*(?=\S)", _I),
-    re.compile(r"^(?:no|nope|nah)\s*[,!.]+\s*(?=\S)", _I),
+    re.compile(
+        r"^(?:no|nope|nah)(?:\s+(?:wait|no|sorry|actually|hold\s+on))*\s*[,!.]+\s*(?=\S)", _I
+    ),
     # "wait, scratch that - add ...": the correction's lead-in, not a delete
     re.compile(
         r"^(?:(?:wait|no|oh|actually|sorry|oops|ok(?:ay)?)[\s,.!]+)*(?:scratch|strike|ignore|forget)\s+"
@@ -105,6 +107,12 @@ _LEADING_FILLERS = [
         r"actually|wait|sorry|oops|hmm+|in\s+fact|oh\s+and|basically|so\s+basically|like|honestly|anyway|"
         r"anyways|btw|by\s+the\s+way|quick(?:\s+one)?|real\s+quick|yo|heya|ah|ahh|erm|er|uhm|"
         r"good\s+(?:morning|afternoon|evening))\b(?:\s+there\b)?[\s,!.:;-]*(?=\S)",
+        _I,
+    ),
+    # "how are you? add milk": the pleasantry before a request
+    re.compile(
+        r"^(?:how\s+(?:are|r)\s+(?:you|u)(?:\s+doing)?(?:\s+today)?|how'?s\s+it\s+going)"
+        r"\s*[,?!.;:-]+\s*(?=\S)",
         _I,
     ),
     re.compile(
@@ -192,8 +200,8 @@ def normalize(message: str) -> tuple[str, bool]:
 # --- lexicons ------------------------------------------------------------------------------
 
 _GREETING = re.compile(
-    r"^(?:hi|hello|hey|heya|hiya|howdy|yo|sup|what'?s\s+up|greetings|hola|good\s+(?:morning|afternoon|"
-    r"evening|day)|morning|evening|how\s+are\s+you(?:\s+doing)?|how'?s\s+it\s+going)"
+    r"^(?:hi|hello|hey|heya|hiya|howdy|yo|greetings|hola|good\s+(?:morning|afternoon|"
+    r"evening|day)|morning|evening)"
     r"(?:\s+(?:there|you|again|assistant|bot|friend|buddy|all))*[\s!.,?]*$",
     _I,
 )
@@ -610,6 +618,9 @@ def _understand(message: str, today: date) -> Intent:
 def _rule_empty(msg: _Message) -> Intent | None:
     if msg.text:
         return None
+    chat = small_talk(msg.raw)  # an emoji-only message: "👍"
+    if chat is not None:
+        return Intent("small_talk", reply=chat.reply)
     return Intent("greeting") if _GREETING.match(msg.raw.strip("!?. ")) else Intent("help")
 
 
@@ -888,7 +899,12 @@ def _rule_add(msg: _Message) -> Intent | None:
     # over the verb the title starts with; "I need to delete X" stays a delete.
     if _EXPLICIT_ADD.match(text) is None and _ADD_NOT_TASK.match(text[add.end() :]):
         return None
+    if _BOOK.match(text):  # "book flights" is the task itself, not "add flights"
+        return _add_intent(text, msg.today, msg.bang)
     return _add_intent(text[add.end() :], msg.today, msg.bang)
+
+
+_BOOK = re.compile(r"^book\s+(?!(?:a\s+|an\s+|new\s+)?(?:task|todo|to-?do|item|reminder)s?\b)", _I)
 
 
 _MARK_FRONT = re.compile(
@@ -1006,6 +1022,39 @@ def _rule_past_tense(msg: _Message) -> Intent | None:
     return None
 
 
+# What follows a leading date in a question or statement rather than a task title.
+_NOT_A_TITLE_START = re.compile(
+    r"^(?:what|whats|which|who|when|where|why|how|is|isn'?t|are|am|was|were|do|does|did|can|could|"
+    r"will|would|should|any|anything|nothing|everything|all|i|i'?m|im|we|you|it|that|this|there|my|"
+    r"show|list|tell|give|see|view|count|only|just|please|and|or|but)\b",
+    _I,
+)
+
+
+_WHEN_IN_THE_DAY = re.compile(r"^(?:first\s+thing|early|later|sometime|some\s+time)\s+(?=\S)", _I)
+_FINISH = re.compile(r"^finish\b", _I)
+
+
+def _rule_date_prefix(msg: _Message) -> Intent | None:
+    """ "in 3 days renew passport, high priority", "this weekend clean garage", "on the 12th pay
+    rent": a date first, then the task, with no separator. A late row: only what nothing else
+    understood, and never a question or a command on an existing task."""
+    text = _WHEN_IN_THE_DAY.sub("", msg.text)
+    lead = find_due(text, msg.today)
+    if lead is None or lead.start != 0:
+        return None
+    rest = text[lead.end :].lstrip(" ,:;-")
+    if not rest or "?" in rest or _NOT_A_TITLE_START.match(rest):
+        return None
+    if _TASK_COMMAND.match(rest) and not _FINISH.match(rest):  # "by monday finish the slides"
+        return None
+    probe = _add_intent(f"{rest} {text[: lead.end]}", msg.today, msg.bang)
+    if probe.kind != "add" or not all(item.due for item in probe.items):
+        return None
+    probe.implicit = True  # "tomorrow call the bank" schedules the "call the bank" already listed
+    return probe
+
+
 # The rule table, in priority order: the first rule that returns an intent wins (earlier rows
 # settle overlaps: "I need to finish X" adds, "I finished X" completes). A new phrasing is a new
 # row or a new alternative in a row's pattern, plus a corpus case.
@@ -1036,6 +1085,7 @@ RULES: tuple[tuple[str, Callable[[_Message], Intent | None]], ...] = (
     ("passive past tense", _rule_passive),
     ("bare imperative with a date", _rule_bare_imperative),
     ("past tense", _rule_past_tense),
+    ("date first, then the task", _rule_date_prefix),
 )
 
 

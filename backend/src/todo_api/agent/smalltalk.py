@@ -39,8 +39,20 @@ RULES: tuple[SmallTalkRule, ...] = (
         r"(?:ok(?:ay)?|k|kk|okie|alright|all\s+right|right|cool|great|awesome|perfect|nice|"
         r"sweet|good|fine|got\s+it|gotcha|understood|noted|sounds\s+good|sure|will\s+do|makes\s+sense|"
         r"good\s+to\s+know|excellent|wonderful|brilliant|neat|lovely|yay|woo+|nice\s+one|"
-        r"that'?s\s+(?:great|perfect|fine|good)|all\s+good|all\s+set|that\s+works)"
+        r"that'?s\s+(?:great|perfect|fine|good)|all\s+good|all\s+set|that\s+works|"
+        # not "yes"/"yep": after a question that expired, those get the honest "nothing changed"
+        r"okie(?:\s+dokie)?|okey(?:\s+dokey)?|oki|roger(?:\s+that)?|copy(?:\s+that)?|sure\s+thing|"
+        r"mhm+|(?:(?:ah+|oh)\s+)?i\s+see|fair\s+enough|np|no\s+(?:worries|problem|prob))"
         r"(?:[\s,!.]+(?:ok(?:ay)?|then|thanks|cool|great|good|nice))*",
+        "Great. Anything else for your list?",
+    ),
+    _rule(
+        # A message that is only a thumbs-up, OK hand, smile...: normalization drops emoji, so
+        # this row reads the raw message.
+        "acknowledgement_emoji",
+        "[\\s\U0001f44d\U0001f44c\U0001f64f\U0001f642\U0001f60a\U0001f600\U0001f604\U0001f601"
+        "\U0001f44f\U0001f4af\U0001f197\u270c\U0001f919\u2764\U0001f60e\U0001f389\U0001f64c"
+        "\U0001f3fb-\U0001f3ff\ufe0f]+",
         "Great. Anything else for your list?",
     ),
     _rule(
@@ -61,11 +73,23 @@ RULES: tuple[SmallTalkRule, ...] = (
         "OK — I've left your tasks as they are. Say 'undo' if you want my last change reverted.",
     ),
     _rule(
+        # "how are you" is a question to the assistant: a short answer, not the task status that
+        # a bare "hi" gets.
+        "how_are_you",
+        r"(?:(?:hi|hello|hey|heya|hiya|yo|morning|good\s+(?:morning|afternoon|evening))(?:\s+there)?"
+        r"[\s,!.]+)?(?:so\s+)?(?:how\s+(?:are|r)\s+(?:you|u|ya)(?:\s+doing)?(?:\s+today)?|how\s+(?:you|ya)\s+doin'?g?|"
+        r"how'?s\s+it\s+going|how\s+is\s+it\s+going|how\s+goes\s+it|how\s+have\s+you\s+been|"
+        r"how'?s\s+(?:your\s+day|things|life|everything)(?:\s+going)?|how\s+are\s+things|"
+        r"what'?s\s+up|whats\s+up|wh?assup|wazzup|sup|what'?s\s+new|what'?s\s+good|you\s+(?:good|ok(?:ay)?))"
+        r"(?:[\s,!.?]+(?:there|buddy|mate|bot|friend|with\s+you|doing|going))*",
+        "Doing well, thanks for asking! What can I do for your list?",
+    ),
+    _rule(
         "chit_chat",
         r"(?:lol|lmao|haha+|hehe+|heh|rofl|:\)|:d|wow|oh\s+wow|omg|hmm+|huh|meh|ugh|yikes|oops|"
         r"you'?re\s+(?:awesome|great|the\s+best|cool|amazing|funny|smart|helpful)|good\s+(?:bot|job)|"
         r"well\s+done|love\s+(?:it|you|this)|i\s+love\s+you|nice\s+work|"
-        r"how\s+are\s+you\s+(?:today|doing\s+today)|what'?s\s+new|are\s+you\s+there|you\s+there)",
+        r"are\s+you\s+there|you\s+there)",
         "I'm here and ready to help with your list — say 'help' for ideas.",
     ),
     _rule(
