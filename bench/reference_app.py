@@ -27,7 +27,9 @@ from fastapi import FastAPI, Request, Response
 
 JSON = "application/json"
 HEALTH = orjson.dumps({"status": "healthy"})
-TASK_COLUMNS = "id, title, description, completed, priority, due_date, tags, created_at, updated_at"
+TASK_COLUMNS = (
+    "id, title, description, completed, priority, due_date, due_time, tags, created_at, updated_at"
+)
 UNAUTHORIZED = Response(b'{"detail":"Invalid or expired token"}', 401, media_type=JSON)
 NOT_FOUND = Response(b'{"detail":"Task not found"}', 404, media_type=JSON)
 
@@ -41,6 +43,13 @@ def _dt(value: Any) -> Any:
     return value
 
 
+def _hhmm(value: Any) -> str | None:
+    """A due time as the API shows it ("HH:MM"); SQLite keeps text, PostgreSQL a time."""
+    if value is None or isinstance(value, str):
+        return value[:5] if value else None
+    return str(value.strftime("%H:%M"))
+
+
 def _task(row: Row) -> dict[str, Any]:
     due = row[5]
     return {
@@ -50,9 +59,10 @@ def _task(row: Row) -> dict[str, Any]:
         "completed": bool(row[3]),
         "priority": row[4],
         "due_date": date.fromisoformat(due) if isinstance(due, str) else due,
-        "tags": orjson.loads(row[6]),
-        "created_at": _dt(row[7]),
-        "updated_at": _dt(row[8]),
+        "due_time": _hhmm(row[6]),
+        "tags": orjson.loads(row[7]),
+        "created_at": _dt(row[8]),
+        "updated_at": _dt(row[9]),
     }
 
 
@@ -184,7 +194,7 @@ def create_app() -> FastAPI:
         return _json(
             {
                 "items": [_task(r) for r in rows],
-                "total": rows[0][9] if rows else 0,
+                "total": rows[0][10] if rows else 0,
                 "limit": 50,
                 "offset": 0,
             }
