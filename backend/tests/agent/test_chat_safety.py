@@ -169,3 +169,18 @@ async def test_a_follow_up_does_not_shift_to_another_task_when_one_was_deleted(
     reply = await say(client, user, "the first one", asked["conversation_id"])
     assert {t["title"] for t in await tasks(client, user)} == {"buy oat milk", "buy milk powder"}
     assert "gone" in reply["reply"]
+
+
+async def test_dates_past_the_calendar_get_a_reply_not_an_error(
+    client: httpx.AsyncClient, user: UserCtx
+) -> None:
+    """Issue 17 item 6: shifting a task due 31 Dec 9999, or "in 10000000 days", is a clear
+    reply (200), never a 500, and changes nothing it should not."""
+    far = await add(client, user, title="far future", due_date="9999-12-31")
+    for message in ("postpone far future by a week", "push far future back 3 days"):
+        reply = (await say(client, user, message))["reply"]
+        assert "31 Dec 9999" in reply and "haven't changed" in reply, reply
+    assert (await tasks(client, user))[0]["due_date"] == far["due_date"]
+    await say(client, user, "add x due in 10000000 days")
+    added = [t for t in await tasks(client, user) if t["id"] != far["id"]]
+    assert len(added) == 1 and added[0]["due_date"] is None  # not a date: kept as words

@@ -186,17 +186,24 @@ def _calendar_date(phrase: str, today: date, has_year: bool) -> date | None:
     return value
 
 
-def _relative(amount: int, unit: str, today: date) -> date:
+def _relative(amount: int, unit: str, today: date) -> date | None:
+    """`today` plus "N days/weeks/months/years"; None past the calendar's end (year 9999), so
+    "in 10000000 days" is not a date at all rather than an error."""
     unit = unit.lower()
-    if unit.startswith("day"):
-        return today + timedelta(days=amount)
-    if unit.startswith("fortnight"):
-        return today + timedelta(weeks=2 * amount)
-    if unit.startswith("week"):
-        return today + timedelta(weeks=amount)
-    if unit.startswith("month"):
-        return add_months(today, amount)
-    return date(today.year + amount, today.month, min(today.day, 28 if today.month == 2 else 30))
+    try:
+        if unit.startswith("day"):
+            return today + timedelta(days=amount)
+        if unit.startswith("fortnight"):
+            return today + timedelta(weeks=2 * amount)
+        if unit.startswith("week"):
+            return today + timedelta(weeks=amount)
+        if unit.startswith("month"):
+            return add_months(today, amount)
+        return date(
+            today.year + amount, today.month, min(today.day, 28 if today.month == 2 else 30)
+        )
+    except (OverflowError, ValueError):
+        return None
 
 
 @functools.cache  # compiled once: find_due runs several times per chat message

@@ -563,7 +563,13 @@ class LocalAgent:
             args["task"] = str(res.task.id)
             if intent.shift_days is not None:
                 base = res.task.due_date or log.tools.today
-                args["due_date"] = (base + timedelta(days=intent.shift_days)).isoformat()
+                try:
+                    args["due_date"] = (base + timedelta(days=intent.shift_days)).isoformat()
+                except OverflowError:  # past 31 Dec 9999 (or before year 1): no such date
+                    return (
+                        f"I can't move '{res.task.title}' (#{res.task.id}) that far: the "
+                        "calendar ends on 31 Dec 9999. I haven't changed anything."
+                    )
         return self._explain(await log.call("update_task", args))
 
     async def _ask_before_rename(
