@@ -85,9 +85,11 @@ _CLOCK = (
     r"(?:(?P<h12>1[0-2]|0?[1-9])(?::(?P<m12>[0-5]\d))?\s*(?P<ampm>[ap])\.?m\.?"
     r"|(?P<h24>[01]?\d|2[0-3]):(?P<m24>[0-5]\d)|(?P<named>noon|midday|midnight))"
 )
-_CLOCK_IN = re.compile(rf"(?<![\w:]){_CLOCK}(?![\w:])", re.IGNORECASE)
+# A colon right after a time ends it ("tomorrow 2:30pm: call plumber"); "14:00:30" does not.
+_CLOCK_END = r"(?!\w|:\d)"
+_CLOCK_IN = re.compile(rf"(?<![\w:]){_CLOCK}{_CLOCK_END}", re.IGNORECASE)
 _CLOCK_LEAD = r"(?:(?:at|by|around|from)\s+|@\s*)?"
-_CLOCK_AFTER = re.compile(rf"(?:\s*[,:])?\s+{_CLOCK_LEAD}{_CLOCK}(?![\w:])", re.IGNORECASE)
+_CLOCK_AFTER = re.compile(rf"(?:\s*[,:])?\s+{_CLOCK_LEAD}{_CLOCK}{_CLOCK_END}", re.IGNORECASE)
 _CLOCK_BEFORE = re.compile(rf"(?<![\w:]){_CLOCK_LEAD}{_CLOCK}\s*,?\s+(?:on\s+)?$", re.IGNORECASE)
 
 # The current wall-clock time for "a time alone": set by the chat around a turn (wall_clock).
@@ -147,8 +149,10 @@ def _with_time(text: str, found: DateMatch) -> DateMatch:
     if after is not None:
         return DateMatch(found.start, after.end(), found.value, clock_time(after))
     before = _CLOCK_BEFORE.search(text, 0, found.start)
-    # Before a date, a bare "3:16" is more likely the title's ("read john 3:16 tomorrow").
-    if before is not None and not (before.group("h24") and before.group(0)[0].isdigit()):
+    # Before a date, a bare "3:16" is more likely the title's ("read john 3:16 tomorrow"),
+    # unless it opens the message ("17:00 friday team drinks").
+    bare_24h = before is not None and before.group("h24") and before.group(0)[0].isdigit()
+    if before is not None and not (bare_24h and before.start() > 0):
         return DateMatch(before.start(), found.end, found.value, clock_time(before))
     return found
 
@@ -236,6 +240,9 @@ def _rules() -> list[tuple[re.Pattern[str], re.Pattern[str], object]]:
         (*rx(r"next\s+year"), "next_year"),
         (*rx(rf"(?:(?:next|this|coming|the\s+coming|upcoming)\s+)?({_WD_FULL})"), "weekday"),
         (*rx(rf"(?:next|this|coming|by|due|until|before)\s+({_WD})\.?"), "weekday"),
+        # A short name alone ("sat", "wed", "sun" are words too) only right before a clock time:
+        # "fri 5pm drinks with sam", "call mom mon 8am".
+        (*rx(rf"({_WD})\.?(?=,?\s+{_CLOCK_LEAD}{_CLOCK}{_CLOCK_END})"), "weekday"),
         (
             *rx(
                 rf"(?:the\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MON})\.?(?:,?\s+(\d{{4}}))?"

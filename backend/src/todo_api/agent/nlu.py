@@ -1014,9 +1014,16 @@ def _rule_bare_imperative(msg: _Message) -> Intent | None:
     return None
 
 
+def _opens_with_day_and_time(msg: _Message) -> bool:
+    """ "sat 10am farmers market": a short weekday that is also a past tense ("sat"), read as a
+    date because a clock time follows it."""
+    lead = find_due(msg.text, msg.today)
+    return lead is not None and lead.start == 0 and lead.at is not None
+
+
 def _rule_past_tense(msg: _Message) -> Intent | None:
     past = _PAST_TENSE.match(msg.text)
-    if past and _is_past(past.group("verb")):
+    if past and _is_past(past.group("verb")) and not _opens_with_day_and_time(msg):
         verb = past.group("verb").lower()
         return Intent("past_tense", ref=strip_ref(f"{verb}{past.group('rest')}"))
     return None
@@ -1048,7 +1055,10 @@ def _rule_date_prefix(msg: _Message) -> Intent | None:
         return None
     if _TASK_COMMAND.match(rest) and not _FINISH.match(rest):  # "by monday finish the slides"
         return None
-    probe = _add_intent(f"{rest} {text[: lead.end]}", msg.today, msg.bang)
+    when = text[: lead.end]
+    # Moved after the title, "17:00 friday" needs its "at": a bare "3:16" there is the title's.
+    when = f"at {when}" if when[0].isdigit() else when
+    probe = _add_intent(f"{rest} {when}", msg.today, msg.bang)
     if probe.kind != "add" or not all(item.due for item in probe.items):
         return None
     probe.implicit = True  # "tomorrow call the bank" schedules the "call the bank" already listed
@@ -1444,7 +1454,13 @@ def _is_list(text: str, low: str) -> bool:
             or _COMPLETED.search(low)
             or _DUE_WORDS.search(low)
         )
+    # A priority slot after a comma is the task's, not a question about priorities: "monday 8am
+    # call mom, high priority".
+    low = _PRIORITY_SLOT_AFTER_COMMA.sub("", low)
     return bool(_LIST_NOUNS.search(low)) and len(tokens(low)) <= 6
+
+
+_PRIORITY_SLOT_AFTER_COMMA = re.compile(r",\s*(?:high|low|medium|normal|top)\s+priority\s*$")
 
 
 # Listing filters as data: the first row whose pattern is in the question sets the filter.
