@@ -1,7 +1,8 @@
 """Due dates in plain English: find a date phrase in a sentence, return its span and value.
 
 "today" is always the caller's `today` (the chat uses UTC). Weekday names ("friday", "by
-friday", "next friday", "this friday") mean the first such day strictly after today. Calendar
+friday", "next friday", "this friday") mean the first such day strictly after today; a short
+name alone ("fri", "sat": "sat" and "wed" are words too) only right before a clock time. Calendar
 dates without a year ("dec 5") mean the next time that date comes round. `dateparser` reads the
 calendar-date phrases the regular expressions pick out (its many formats: "5 december 2026",
 "december 5th").
