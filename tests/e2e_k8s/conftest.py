@@ -24,7 +24,7 @@ import shutil
 import subprocess
 
 import pytest
-from k8s_live import Kube, kube_context
+from k8s_live import Kube, connect
 
 NAMESPACE = os.environ.get("K8S_NAMESPACE", "todo-chatbot")
 REQUIRED = os.environ.get("K8S_E2E", "") == "1"
@@ -42,29 +42,11 @@ def _unavailable(reason: str) -> None:
 
 @pytest.fixture(scope="session")
 def kube() -> Kube:
-    kubectl = shutil.which("kubectl")
-    if not kubectl:
-        _unavailable("kubectl is not installed")
-    assert kubectl
-    context = kube_context(kubectl)
-    probe = subprocess.run(
-        [
-            kubectl,
-            *(["--context", context] if context else []),
-            "get",
-            "--raw",
-            "/readyz",
-            "--request-timeout=5s",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    if probe.returncode != 0:
-        detail = (probe.stderr.strip().splitlines() or ["no answer"])[-1]
-        _unavailable(f"no Kubernetes cluster reachable (kubectl: {detail})")
-    kube = Kube(kubectl, context, NAMESPACE)
+    found, why = connect(NAMESPACE)
+    if found is None:
+        _unavailable(why)
+    assert found
+    kube = found
     deployed = kube.run(
         "get",
         "deployments",

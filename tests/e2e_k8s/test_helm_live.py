@@ -26,7 +26,7 @@ from typing import Any
 
 import httpx
 import pytest
-from k8s_live import Kube, kube_context, source_image_tags, wait_for
+from k8s_live import Kube, connect, source_image_tags, wait_for
 
 from testsupport.tools import free_port, require_tool
 
@@ -80,28 +80,11 @@ class Helm:
 
 @pytest.fixture(scope="module")
 def kube() -> Kube:
-    kubectl = shutil.which("kubectl")
-    if not kubectl:
-        _unavailable("kubectl is not installed")
-    assert kubectl
-    context = kube_context(kubectl)
-    probe = subprocess.run(
-        [
-            kubectl,
-            *(["--context", context] if context else []),
-            "get",
-            "--raw",
-            "/readyz",
-            "--request-timeout=5s",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    if probe.returncode != 0:
-        detail = (probe.stderr.strip().splitlines() or ["no answer"])[-1]
-        _unavailable(f"no Kubernetes cluster reachable (kubectl: {detail})")
+    found, why = connect(NAMESPACE)
+    if found is None:
+        _unavailable(why)
+    assert found
+    context = found.context
     minikube = shutil.which("minikube")
     if minikube and context and not os.environ.get("KIND_CLUSTER"):
         listed = subprocess.run(
@@ -114,7 +97,7 @@ def kube() -> Kube:
         missing = [i for i in IMAGES if i not in listed]
         if missing:
             _unavailable(f"images {missing} are not in Minikube (scripts/helm-deploy.sh install)")
-    return Kube(kubectl, context, NAMESPACE)
+    return found
 
 
 @pytest.fixture(scope="module")
