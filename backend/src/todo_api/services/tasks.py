@@ -3,10 +3,10 @@
 Every function takes the owner's user id and scopes each statement to it, so another user's task
 is indistinguishable from a task that does not exist (NotFound).
 
-Statements are SQLAlchemy Core, built once with bind parameters and returning plain rows: on
-this hot path, building a select and loading ORM entities cost more than the query itself
-(bench/findings.md). Writes run in the caller's transaction and do not commit: the caller owns
-the unit of work (a REST request, an MCP tool call, a whole chat turn) and commits once.
+Statements are SQLAlchemy Core, built once with bind parameters and returning plain rows (on
+this hot path, building a select and loading ORM entities cost more than the query itself).
+They run on the caller's `db.Connection`: on their own (a REST request: each statement commits),
+or inside the caller's `transaction()` (an MCP tool call, a whole chat turn).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from todo_api.db_direct import Db, execute
+from todo_api.db import Connection
 from todo_api.models import Task, utcnow
 from todo_api.schemas import (
     DUE_TIME_NEEDS_DUE_DATE,
@@ -204,7 +204,7 @@ def _page_statement(
 
 
 async def list_tasks(
-    db: Db, user_id: int, query: TaskQuery | None = None
+    db: Connection, user_id: int, query: TaskQuery | None = None
 ) -> tuple[Sequence[TaskRow], int]:
     """One page of the user's tasks and the total matching count, in one statement."""
     query = query or TaskQuery()
@@ -217,15 +217,15 @@ async def list_tasks(
         params["priority"] = query.priority.value
     if text:
         params["pattern"] = f"%{_escape_like(text.lower())}%"
-    rows = (await execute(db, page, params)).all()
+    rows = (await db.execute(page, params)).all()
     if rows:
         return cast(Sequence[TaskRow], rows), int(rows[0].total_count)
-    total = 0 if query.offset == 0 else int((await execute(db, count, params)).scalar() or 0)
+    total = 0 if query.offset == 0 else int((await db.execute(count, params)).scalar() or 0)
     return [], total
 
 
-async def get_task(db: Db, user_id: int, task_id: int) -> TaskRow:
-    row = (await execute(db, _GET, _owned(user_id, task_id))).first()
+async def get_task(db: Connection, user_id: int, task_id: int) -> TaskRow:
+    row = (await db.execute(_GET, _owned(user_id, task_id))).first()
     if row is None:
         raise NotFound("Task not found")
     return cast(TaskRow, row)
@@ -236,23 +236,10 @@ class TaskLimitReached(Conflict, ValueError):
     caller as a failed tool call (its message) rather than an internal error."""
 
 
-# MAX_TASKS_PER_USER; create_app sets it from the settings (one app per process).
-_max_tasks_per_user = 5000
-
-
-def set_max_tasks_per_user(cap: int) -> None:
-    global _max_tasks_per_user  # process-wide configuration, set at start-up
-    _max_tasks_per_user = cap
-
-
-def max_tasks_per_user() -> int:
-    return _max_tasks_per_user
-
-
-async def create_task(db: Db, user_id: int, data: TaskCreate) -> TaskRow:
-    """Add a task (every door: REST, chat, MCP); Conflict once the owner has the maximum."""
+async def create_task(db: Connection, user_id: int, data: TaskCreate, *, cap: int) -> TaskRow:
+    """Add a task (every door: REST, chat, MCP); Conflict once the owner has `cap` tasks
+    (MAX_TASKS_PER_USER)."""
     now = utcnow()
-    cap = _max_tasks_per_user
     values = {
         "user_id": user_id,
         **data.model_dump(),
@@ -261,9 +248,9 @@ async def create_task(db: Db, user_id: int, data: TaskCreate) -> TaskRow:
         "cap": cap,
     }
     try:
-        row = (await execute(db, _INSERT, values)).first()
+        row = (await db.execute(_INSERT, values)).first()
     except IntegrityError:  # the only constraint an insert can break: the owner is gone
-        await db.rollback()  # (deleted after this request's authentication)
+        # (deleted after this request's authentication)
         raise Unauthorized(INVALID_TOKEN) from None
     if row is None:  # the insert's own count check found the owner at the cap
         raise TaskLimitReached(
@@ -273,7 +260,7 @@ async def create_task(db: Db, user_id: int, data: TaskCreate) -> TaskRow:
     return cast(TaskRow, row)
 
 
-async def update_task(db: Db, user_id: int, task_id: int, data: TaskUpdate) -> TaskRow:
+async def update_task(db: Connection, user_id: int, task_id: int, data: TaskUpdate) -> TaskRow:
     """Change the given fields. Clearing the due date clears the due time too; a due time
     needs a due date, in the same change or already on the task (422 InvalidField)."""
     changes = data.model_dump(exclude_unset=True)
@@ -290,7 +277,7 @@ async def update_task(db: Db, user_id: int, task_id: int, data: TaskUpdate) -> T
     params = {**_owned(user_id, task_id), "now": utcnow()}
     params.update({f"new_{field}": value for field, value in changes.items()})
     stmt = _update_statement(tuple(sorted(changes)))
-    row = (await execute(db, stmt, params)).first()
+    row = (await db.execute(stmt, params)).first()
     if row is None:
         raise NotFound("Task not found")
     return cast(TaskRow, row)
@@ -312,7 +299,7 @@ def _update_statement(fields: tuple[str, ...]) -> Any:
 
 
 async def set_completed(
-    db: Db, user_id: int, task_id: int, completed: bool | None = None
+    db: Connection, user_id: int, task_id: int, completed: bool | None = None
 ) -> TaskRow:
     """Mark done / not done; `None` toggles."""
     params = {**_owned(user_id, task_id), "now": utcnow()}
@@ -320,26 +307,25 @@ async def set_completed(
         stmt = _TOGGLE
     else:
         stmt, params["completed"] = _SET_COMPLETED, completed
-    row = (await execute(db, stmt, params)).first()
+    row = (await db.execute(stmt, params)).first()
     if row is None:
         raise NotFound("Task not found")
     return cast(TaskRow, row)
 
 
-async def delete_task(db: Db, user_id: int, task_id: int) -> TaskRow:
-    row = (await execute(db, _DELETE, _owned(user_id, task_id))).first()
+async def delete_task(db: Connection, user_id: int, task_id: int) -> TaskRow:
+    row = (await db.execute(_DELETE, _owned(user_id, task_id))).first()
     if row is None:
         raise NotFound("Task not found")
     return cast(TaskRow, row)
 
 
-async def delete_completed(db: Db, user_id: int) -> int:
-    result = await execute(db, _DELETE_COMPLETED, {"user_id": user_id})
-    return int(getattr(result, "rowcount", 0) or 0)
+async def delete_completed(db: Connection, user_id: int) -> int:
+    return (await db.execute(_DELETE_COMPLETED, {"user_id": user_id})).rowcount
 
 
-async def count_tasks(db: Db, user_id: int) -> dict[str, int]:
-    rows = await execute(db, _COUNT_BY_STATUS, {"user_id": user_id})
+async def count_tasks(db: Connection, user_id: int) -> dict[str, int]:
+    rows = await db.execute(_COUNT_BY_STATUS, {"user_id": user_id})
     counts = {bool(done): int(n) for done, n in rows.all()}
     pending, completed = counts.get(False, 0), counts.get(True, 0)
     return {"total": pending + completed, "pending": pending, "completed": completed}
@@ -380,7 +366,7 @@ def _listing_statement(completed: bool | None, by_priority: bool, details: bool)
 
 
 async def first_tasks(
-    db: Db,
+    db: Connection,
     user_id: int,
     *,
     completed: bool | None,
@@ -396,16 +382,16 @@ async def first_tasks(
     if priority is not None:
         params["priority"] = priority
     stmt = _listing_statement(completed, priority is not None, details)
-    rows = (await execute(db, stmt, params)).all()
+    rows = (await db.execute(stmt, params)).all()
     return cast(Sequence[TaskLine], rows), int(rows[0].total_count) if rows else 0
 
 
 async def all_tasks(
-    db: Db, user_id: int, *, completed: bool | None = None, limit: int = 2000
+    db: Connection, user_id: int, *, completed: bool | None = None, limit: int = 2000
 ) -> Sequence[TaskBrief]:
     """Every task of the user (oldest first, bounded), e.g. to resolve "the milk one" to a task."""
     params = {"user_id": user_id, "limit": limit}
-    rows = await execute(db, _all_statement(completed), params)
+    rows = await db.execute(_all_statement(completed), params)
     return cast(Sequence[TaskBrief], rows.all())
 
 
