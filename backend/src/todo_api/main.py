@@ -60,7 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Tasks, an AI chat assistant that manages them, and an MCP server.",
         lifespan=lifespan,
         # FastAPI's native OpenTelemetry hooks look up three global providers on every request
-        # (~5 us, as much as the rest of /health); this app reports through Prometheus
+        # (as much as the rest of /health, bench/findings.md); this app reports through Prometheus
         # (/metrics) and JSON logs, and ships no OpenTelemetry SDK to export to.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
@@ -77,7 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Routes are tried in order: the probes first (the cheapest requests, so the few us spent
     # trying routes ahead of them, such as /docs, are most of their cost), then the busiest.
     # Added flat: `include_router` nests each router, and FastAPI then walks the nesting on
-    # every request (~11 us per router plus ~3 us per route tried, bench/findings.md).
+    # every request (bench/findings.md).
     app.router.routes[:0] = health.router.routes
     for router in (tasks.router, chat.router, auth.router):
         app.router.routes.extend(router.routes)

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPBearer
-from pydantic import BaseModel, ValidationError
 
 from todo_api.core.config import Settings
 from todo_api.core.ratelimit import RateLimiter
@@ -67,7 +64,7 @@ class BearerUserId(HTTPBearer):
 
     A security scheme itself, so OpenAPI documents it as before ("HTTPBearer") while FastAPI
     solves one dependency per request, not a user dependency plus an HTTPBearer one under it
-    (each costs ~10-15 us, bench/findings.md).
+    (each solve has a cost, bench/findings.md).
     """
 
     def __init__(self) -> None:
@@ -114,49 +111,3 @@ def _needs_user(route: Any) -> bool:
 
 def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
-
-
-QueryModel = TypeVar("QueryModel", bound=BaseModel)
-
-
-def query_model(model: type[QueryModel]) -> Callable[[Request], Awaitable[QueryModel]]:
-    """A dependency parsing the query string into `model` with one validation call.
-
-    FastAPI's `Annotated[Model, Query()]` inspects every field's annotation again on each
-    request, which cost ~10 % of a task-list request. Errors keep FastAPI's shape (422, `loc`
-    starting with "query"); pair it with `openapi_extra=query_parameters(model)` for the docs.
-    """
-
-    async def parse(request: Request) -> QueryModel:
-        try:
-            return model.model_validate(dict(request.query_params))
-        except ValidationError as exc:
-            raise RequestValidationError(
-                [{**e, "loc": ("query", *e["loc"])} for e in exc.errors()]
-            ) from None
-
-    return parse
-
-
-def query_parameters(model: type[BaseModel]) -> dict[str, Any]:
-    """OpenAPI `parameters` for the fields of a query model (see `query_model`)."""
-    schema = model.model_json_schema()
-    defs = schema.get("$defs", {})
-
-    def inline(node: Any) -> Any:  # enums are $refs into $defs, which OpenAPI would not resolve
-        if isinstance(node, dict):
-            fields = {key: inline(value) for key, value in node.items() if key != "$ref"}
-            if "$ref" in node:  # keep what sits beside the $ref, such as its default
-                return {**inline(defs[node["$ref"].rsplit("/", 1)[-1]]), **fields}
-            return fields
-        if isinstance(node, list):
-            return [inline(value) for value in node]
-        return node
-
-    required = set(schema.get("required", []))
-    return {
-        "parameters": [
-            {"name": name, "in": "query", "required": name in required, "schema": inline(prop)}
-            for name, prop in schema["properties"].items()
-        ]
-    }

@@ -334,7 +334,7 @@ async def count_tasks(db: Connection, user_id: int) -> dict[str, int]:
 # What the agent reads of every task: no tags (a JSON value to decode per row) nor created_at.
 _BRIEF_COLUMNS = tuple(c for c in COLUMNS if c.key not in {"tags", "created_at"})
 # What a listing's lines show. On SQLite each further column read costs a conversion per row,
-# and updated_at's is a datetime parse: ~1 us per task, up to 50 per listing.
+# and updated_at's is a datetime parse, for up to 50 tasks per listing.
 _LINE_COLUMNS = (_T.id, _T.title, _T.completed, _T.priority, _T.due_date, _T.due_time)
 
 
@@ -347,8 +347,7 @@ def _all_statement(completed: bool | None) -> Select[Any]:
 @lru_cache(maxsize=16)
 def _listing_statement(completed: bool | None, by_priority: bool, details: bool) -> Select[Any]:
     # The total is a subquery the database runs once, from the (user_id, completed) index. A
-    # window count kept every matching row for the sort: with ~110 open tasks, SQLite took
-    # 145 us for the statement that now takes 98 (bench/findings.md).
+    # window count kept every matching row for the sort (bench/findings.md).
     counted = _TABLE.alias("counted")
     total = (
         select(func.count())

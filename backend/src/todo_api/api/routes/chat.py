@@ -60,7 +60,7 @@ async def chat(
     db: DbDep,
 ) -> Response:
     # Settings and the limiter straight from the app: as dependencies they cost FastAPI a
-    # dependency solve each (~10-15 us) on the busiest write route.
+    # dependency solve each on the busiest write route (bench/findings.md).
     settings: Settings = request.app.state.settings
     limiter: RateLimiter = request.app.state.limiter
     if len(body.message) > settings.chat_max_message_chars:

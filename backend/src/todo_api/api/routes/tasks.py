@@ -2,14 +2,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 
 from todo_api.api.deps import (
     CurrentUserId,
     DbDep,
     SettingsDep,
-    query_model,
-    query_parameters,
 )
 from todo_api.api.responses import json_response, task_dict, task_page
 from todo_api.schemas import (
@@ -30,11 +28,9 @@ TaskId = Annotated[int, Path(ge=1, le=MAX_ID, description="Task id")]
 # transaction. Handlers return ready JSON (api/responses.py); `response_model` documents it.
 
 
-@router.get("", response_model=TaskPage, openapi_extra=query_parameters(TaskQuery))
+@router.get("", response_model=TaskPage)
 async def list_tasks(
-    user_id: CurrentUserId,
-    db: DbDep,
-    query: Annotated[TaskQuery, Depends(query_model(TaskQuery))],
+    user_id: CurrentUserId, db: DbDep, query: Annotated[TaskQuery, Query()]
 ) -> Response:
     rows, total = await tasks.list_tasks(db, user_id, query)
     return task_page(rows, total, query.limit, query.offset)
