@@ -123,6 +123,10 @@ class AddTaskArgs(_Args):
     priority: PriorityArg = None
     due_date: DueDateArg = None
     due_time: DueTimeArg = None
+    # A string, as every tool argument (providers' schemas; test_tool_schemas).
+    tags: str = Field(
+        default="", max_length=1000, description="Optional labels, comma-separated: 'shop, home'."
+    )
 
 
 class ListTasksArgs(_Args):
@@ -484,6 +488,7 @@ class ToolBox:
                 priority=args.priority or Priority.medium,
                 due_date=due,
                 due_time=at,
+                tags=[tag.strip() for tag in args.tags.split(",") if tag.strip()],
             ),
         )
         undo = {"op": "remove", "id": task.id, "title": task.title}
