@@ -126,7 +126,9 @@ export default function TaskItem({ task, onToggle, onSave, onDelete, understood 
         }}
       />
       <div className={styles.itemBody}>
-        <div className={styles.itemTitle}>{task.title}</div>
+        <div className={styles.itemTitle} data-testid="task-title">
+          {task.title}
+        </div>
         {task.description && <p className={styles.itemDescription}>{task.description}</p>}
         <div className={styles.meta}>
           <span className={`${styles.badge} ${styles[`priority_${task.priority}`]}`}>{PRIORITY_LABEL[task.priority]} priority</span>
