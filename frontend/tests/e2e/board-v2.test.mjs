@@ -68,7 +68,6 @@ describe("board v2 in a real browser", { skip: missing && !IN_CI ? missing : fal
   const taskItem = (title) => page.getByTestId("task").filter({ has: page.getByTestId("task-title").getByText(title, { exact: true }) });
   const viewButton = (name) => page.getByRole("group", { name: "View" }).getByRole("button", { name: new RegExp(`^${name}`) });
   const statusButton = (name) => page.getByRole("group", { name: "Status" }).getByRole("button", { name: new RegExp(`^${name}`) });
-  const shownTitles = () => page.getByTestId("task-title").allInnerTexts();
   /** Wait until the board shows exactly these titles (in any order). */
   const waitForTitles = (titles) =>
     page.waitForFunction(
