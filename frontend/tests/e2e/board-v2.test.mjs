@@ -198,6 +198,11 @@ describe("board v2 in a real browser", { skip: missing && !IN_CI ? missing : fal
   });
 
   step("view, filter, sort and search live in the URL: reload keeps them, back and forward move through them", async () => {
+    // After a history move React renders a moment later: wait for the controls, do not just read them.
+    const pressed = (button) => button.and(page.locator("[aria-pressed=true]")).waitFor();
+    const hasValue = (selector, value) =>
+      page.waitForFunction(([s, v]) => document.querySelector(s)?.value === v, [selector, value]);
+
     await viewButton("Today").click();
     await page.waitForURL(/\?view=today$/);
     await statusButton("Open").click();
@@ -210,28 +215,29 @@ describe("board v2 in a real browser", { skip: missing && !IN_CI ? missing : fal
 
     await page.reload();
     await waitForTitles(["pay rent"]);
-    assert.equal(await viewButton("Today").getAttribute("aria-pressed"), "true");
-    assert.equal(await statusButton("Open").getAttribute("aria-pressed"), "true");
-    assert.equal(await page.getByLabel("Sort by").inputValue(), "due-asc");
-    assert.equal(await page.getByLabel("Search").inputValue(), "rent");
+    await pressed(viewButton("Today"));
+    await pressed(statusButton("Open"));
+    await hasValue("#sort", "due-asc");
+    await hasValue("#search", "rent");
 
     // Typing a search replaced its entry instead of adding one per key: back goes to "Open".
     await page.goBack();
     await page.waitForURL(/\?view=today&status=open$/);
-    assert.equal(await page.getByLabel("Search").inputValue(), "");
-    assert.equal(await page.getByLabel("Sort by").inputValue(), "created-desc");
+    await hasValue("#search", "");
+    await hasValue("#sort", "created-desc");
     await waitForTitles((await apiTasks("&due=today&status=open")).items.map((t) => t.title));
     await page.goBack();
     await page.waitForURL(/\?view=today$/);
-    assert.equal(await statusButton("All").getAttribute("aria-pressed"), "true");
+    await pressed(statusButton("All"));
     await page.goForward();
+    await page.waitForURL(/\?view=today&status=open$/);
     await page.goForward();
     await page.waitForURL(/q=rent/);
-    assert.equal(await page.getByLabel("Search").inputValue(), "rent");
+    await hasValue("#search", "rent");
     await waitForTitles(["pay rent"]);
 
     await page.goto(frontend.url);
-    assert.equal(await viewButton("All tasks").getAttribute("aria-pressed"), "true");
+    await pressed(viewButton("All tasks"));
   });
 
   step("one refresh is one GET /api/tasks (counts included); the next polls are answered 304", async () => {
