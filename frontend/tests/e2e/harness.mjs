@@ -171,3 +171,57 @@ export function screenshotPath(name) {
   mkdirSync(ARTIFACTS, { recursive: true });
   return join(ARTIFACTS, `${name}.png`);
 }
+
+/** A direct REST client for the backend (a "second client" beside the browser), with a user's token. */
+export function restClient(backendUrl, token) {
+  const call = async (method, path, body) => {
+    const response = await fetch(`${backendUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : null };
+  };
+  return {
+    get: (path) => call("GET", path),
+    post: (path, body) => call("POST", path, body),
+    patch: (path, body) => call("PATCH", path, body),
+    delete: (path) => call("DELETE", path),
+  };
+}
+
+/** Create an account straight on the backend; returns its bearer token. */
+export async function signUpViaApi(backendUrl, { email, password, name = "" }) {
+  const response = await fetch(`${backendUrl}/api/auth/signup`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email, password, name }),
+  });
+  if (response.status !== 201) throw new Error(`signup answered ${response.status}: ${await response.text()}`);
+  return (await response.json()).access_token;
+}
+
+/** Sign a browser page in through the sign-in form and wait for the board. */
+export async function signInPage(page, frontendUrl, { email, password }) {
+  await page.goto(`${frontendUrl}/signin`);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { name: "Your tasks" }).waitFor();
+}
+
+/** A date `days` from today as YYYY-MM-DD in this machine's time zone (the browser's too). */
+export function localDate(days = 0) {
+  const d = new Date();
+  d.setDate(d.getDate() + days);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+}
+
+/** Save a screenshot of every open page of `browser` (called when a test fails). */
+export async function screenshotAll(browser, name) {
+  const slug = name.replace(/[^a-z0-9]+/gi, "-").toLowerCase();
+  for (const [i, p] of (browser?.contexts() ?? []).flatMap((c) => c.pages()).entries()) {
+    await p.screenshot({ path: screenshotPath(`FAILED-${slug}-${i}`), fullPage: true }).catch(() => {});
+  }
+}
