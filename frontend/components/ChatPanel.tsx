@@ -11,8 +11,9 @@ import styles from "./ChatPanel.module.css";
 
 const SUGGESTIONS = ["Add buy milk tomorrow", "What do I have pending?", "Add call the dentist, high priority"];
 const OFFLINE_NOT_SENT = "Not sent: the app is offline. Your message is kept here; send it again when the connection is back.";
-/** The key that moves focus to the chat input from anywhere on the page (see Dashboard). */
-export const CHAT_SHORTCUT = "/";
+/** Keys that move focus to the chat input (see Dashboard): "/" outside text fields, Alt+C anywhere
+ * (from the task form too). In aria-keyshortcuts syntax. */
+export const CHAT_SHORTCUTS = "/ Alt+C";
 
 export interface ChatPanelHandle {
   focusInput: () => void;
@@ -293,7 +294,7 @@ const ChatPanel = forwardRef<ChatPanelHandle, Props>(function ChatPanel({ onTask
           rows={2}
           placeholder="Ask the assistant…"
           aria-describedby="chat-hint chat-counter"
-          aria-keyshortcuts={CHAT_SHORTCUT}
+          aria-keyshortcuts={CHAT_SHORTCUTS}
           aria-invalid={tooLong ? true : undefined}
           value={input}
           onChange={(e) => {
@@ -309,7 +310,7 @@ const ChatPanel = forwardRef<ChatPanelHandle, Props>(function ChatPanel({ onTask
       </form>
       <div className={styles.footer}>
         <p id="chat-hint" className={styles.hint}>
-          <span className={styles.keyboardOnly}>Enter sends · Shift+Enter adds a new line · Press / to come back here</span>
+          <span className={styles.keyboardOnly}>Enter sends · Shift+Enter adds a new line · / or Alt+C jumps here</span>
         </p>
         <p id="chat-counter" className={tooLong ? styles.counterOver : styles.counter} hidden={!showCounter} data-testid="chat-counter">
           {length.toLocaleString("en-GB")} / {CHAT_MAX_CHARS.toLocaleString("en-GB")} characters

@@ -8,7 +8,7 @@ import { onRefresh } from "@/lib/connection";
 import type { User } from "@/lib/types";
 
 import Board from "./Board";
-import ChatPanel, { CHAT_SHORTCUT, type ChatPanelHandle } from "./ChatPanel";
+import ChatPanel, { CHAT_SHORTCUTS, type ChatPanelHandle } from "./ChatPanel";
 import styles from "./Dashboard.module.css";
 import OfflineStatus from "./OfflineStatus";
 
@@ -78,7 +78,10 @@ export default function Dashboard() {
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
-      if (event.key !== CHAT_SHORTCUT || event.ctrlKey || event.metaKey || event.altKey || isTextEntry(event.target)) return;
+      // event.code, not key: Alt+C types "ç" on a Mac keyboard.
+      const altC = event.altKey && !event.ctrlKey && !event.metaKey && event.code === "KeyC";
+      const slash = event.key === "/" && !event.ctrlKey && !event.metaKey && !event.altKey && !isTextEntry(event.target);
+      if (!altC && !slash) return;
       event.preventDefault();
       goToChat();
     };
@@ -115,8 +118,8 @@ export default function Dashboard() {
         <a href="#main" className="skip-link" onClick={skipToTasks}>
           Skip to tasks
         </a>
-        <a href="#chat-input" className="skip-link" onClick={skipToChat} aria-keyshortcuts={CHAT_SHORTCUT}>
-          Skip to chat (shortcut: /)
+        <a href="#chat-input" className="skip-link" onClick={skipToChat} aria-keyshortcuts={CHAT_SHORTCUTS}>
+          Skip to chat (shortcut: / or Alt+C)
         </a>
       </div>
       <header className={styles.header}>
