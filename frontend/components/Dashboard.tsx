@@ -127,7 +127,7 @@ export default function Dashboard() {
           <span className={styles.logo} aria-hidden="true">
             ✓
           </span>
-          <span className={styles.appName}>Todo Chatbot</span>
+          <h1 className={styles.appName}>Todo Chatbot</h1>
         </div>
         <div className={styles.account}>
           {user && (

@@ -165,6 +165,24 @@ function normalize(text: string): string {
   return text.toLowerCase().replace(/\s+/g, " ").trim();
 }
 
+/** A listing's task lines ("- #1 buy milk (due tomorrow)") without their dashes. */
+function listingLines(message: string): string[] {
+  return message
+    .split("\n")
+    .slice(1)
+    .filter((line) => line.startsWith("- "))
+    .map((line) => line.slice(2));
+}
+
+/** Dates in a tool's sentence as the board writes them: ISO dates and "due tomorrow" become
+ * "Tue 21 May 2030" and "Due Tomorrow". */
+export function boardDates(text: string, now = new Date()): string {
+  return text
+    .replace(/\b(\d{4}-\d{2}-\d{2})\b/g, (iso) => describeDue(iso, now).text)
+    .replace(/\bdue (today|tomorrow|yesterday)\b/gi, (_, day: string) => `Due ${day.charAt(0).toUpperCase()}${day.slice(1).toLowerCase()}`)
+    .replace(/\bdue\b/g, "Due");
+}
+
 /** What each action did, in the board's words, without what the reply already says: a listing
  * the reply spells out, or a question the reply asks, appears once. */
 export function presentActions(reply: string, actions: ChatAction[], now = new Date()): ActionView[] {
@@ -180,14 +198,15 @@ export function presentActions(reply: string, actions: ChatAction[], now = new D
     // A listing the reply already shows (every title in it), or a sentence the reply repeats.
     if (titled.length > 0 && titled.length === listed.length && titled.every((t) => said.includes(normalize(String(t.title))))) continue;
     if ((question || action.tool === "list_tasks") && message && said.includes(normalize(message))) continue;
-    if (action.tool === "list_tasks" && titled.length === 0 && message.includes("\n") && message.split("\n").slice(1).every((line) => said.includes(normalize(line.replace(/^-\s*/, "").replace(/\s*\(.*\)$/, ""))))) continue;
-    const items = titled.map((t) => taskLine(t, now));
+    const lines = listingLines(message);
+    if (titled.length === 0 && lines.length > 0 && lines.every((line) => said.includes(normalize(line.replace(/\s*\(.*\)$/, ""))))) continue;
+    const items = titled.length > 0 ? titled.map((t) => taskLine(t, now)) : listingLines(message).map((line) => boardDates(line, now));
     const task = data.task && typeof data.task === "object" ? (data.task as Record<string, unknown>) : null;
     let text: string;
     if (question) text = message;
     else if (task && action.ok !== false) text = taskLine(task, now);
     else if (items.length > 0) text = message.split("\n")[0]!.replace(/:$/, "");
-    else text = describeAction(action);
+    else text = boardDates(describeAction(action), now);
     const verb = action.tool.split("_")[0] ?? action.tool;
     views.push({
       kind: question ? "question" : action.ok === false ? "failed" : "done",
