@@ -10,9 +10,12 @@ interface Props {
   onChange: (value: TaskInput) => void;
   titleRef?: React.Ref<HTMLInputElement>;
   compact?: boolean;
+  /** A problem with the title, shown under it and tied to it for screen readers. */
+  titleError?: string | null;
 }
 
-export default function TaskFields({ idPrefix, value, onChange, titleRef, compact }: Props) {
+export default function TaskFields({ idPrefix, value, onChange, titleRef, compact, titleError }: Props) {
+  const titleErrorId = `${idPrefix}-title-error`;
   return (
     <div className={compact ? styles.fieldsCompact : styles.fields}>
       <div className={`${styles.field} ${styles.titleField}`}>
@@ -24,8 +27,15 @@ export default function TaskFields({ idPrefix, value, onChange, titleRef, compac
           maxLength={200}
           required
           placeholder="What needs doing?"
+          aria-invalid={titleError ? true : undefined}
+          aria-describedby={titleError ? titleErrorId : undefined}
           onChange={(e) => onChange({ ...value, title: e.target.value })}
         />
+        {titleError && (
+          <p id={titleErrorId} className={styles.fieldError}>
+            {titleError}
+          </p>
+        )}
       </div>
       <div className={styles.field}>
         <label htmlFor={`${idPrefix}-priority`}>Priority</label>

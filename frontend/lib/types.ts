@@ -65,3 +65,41 @@ export interface ChatMessage {
   actions: ChatAction[] | null;
   created_at: string;
 }
+
+// --- board v2 (issue #19): views, counts, quick add, restore -----------------------------------
+
+/** The status filter of GET /api/tasks since v2 ("open" replaces "pending"). */
+export type TaskStatus = "all" | "open" | "completed";
+/** The due-date view of GET /api/tasks: `due=any|today|overdue`. */
+export type DueView = "any" | "today" | "overdue";
+
+/** Sent with every page of tasks, so one request per refresh gives the list and every counter. */
+export interface TaskCounts {
+  all: number;
+  open: number;
+  completed: number;
+  today: number;
+  overdue: number;
+}
+
+export interface TaskListPage extends TaskPage {
+  counts: TaskCounts;
+}
+
+/** POST /api/tasks/parse: what the quick-add text means; nothing is created. */
+export interface ParsedTask {
+  title: string;
+  description: string;
+  priority: Priority;
+  due_date: string | null;
+  due_time: string | null;
+  tags: string[];
+}
+
+export interface RestoreResult {
+  restored: Task[];
+}
+
+export interface ClearCompletedResult {
+  deleted: number[];
+}

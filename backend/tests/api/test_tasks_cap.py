@@ -90,3 +90,25 @@ async def test_chat_and_mcp_tools_report_the_cap(
     assert chat.status_code < 500, chat.text
     assert "limit" in chat.text
     assert await _titles(capped, user) == ["t0", "t1", "t2"]
+
+
+async def test_restoring_past_the_cap_is_409_and_restores_nothing(
+    capped: httpx.AsyncClient,
+) -> None:
+    user = await _user(capped)
+    ids = [
+        (await capped.post("/api/tasks", json={"title": f"t{i}"}, headers=user.headers)).json()[
+            "id"
+        ]
+        for i in range(CAP)
+    ]
+    for task_id in ids[:2]:
+        await capped.delete(f"/api/tasks/{task_id}", headers=user.headers)
+    await capped.post("/api/tasks", json={"title": "new"}, headers=user.headers)  # CAP - 1 now
+    resp = await capped.post("/api/tasks/restore", json={"ids": ids[:2]}, headers=user.headers)
+    assert resp.status_code == 409, resp.text
+    assert "limit of 3 tasks" in resp.json()["detail"]
+    assert await _titles(capped, user) == ["new", "t2"]
+    single = await capped.post(f"/api/tasks/{ids[0]}/restore", headers=user.headers)
+    assert single.status_code == 201, single.text
+    assert await _titles(capped, user) == ["new", "t0", "t2"]
