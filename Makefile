@@ -11,7 +11,7 @@ PYRUN := $(UV) run --project $(BACKEND) --frozen
 TEST_TARGETS := lint typecheck test-backend
 TEST_TARGETS += bench-quick
 TEST_TARGETS += test-deploy test-e2e-k8s
-TEST_TARGETS += test-frontend test-e2e
+TEST_TARGETS += check-api-types test-frontend test-e2e
 TEST_TARGETS += test-docs
 TEST_TARGETS += test-containers
 TEST_TARGETS += test-reliability
@@ -92,6 +92,25 @@ test-frontend: $(FRONTEND)/node_modules/.package-lock.json ## frontend typecheck
 	cd $(FRONTEND) && $(FRONTEND_ENV) npm run test:unit
 	@$(MAKE) --no-print-directory frontend-build
 	test -f $(FRONTEND)/.next/standalone/server.js -a -d $(FRONTEND)/.next/standalone/.next/static
+
+# The frontend's API types come from the backend's OpenAPI schema (frontend/lib/openapi.json,
+# generated into frontend/lib/api-types.ts by openapi-typescript); both are committed.
+API_SCHEMA := $(FRONTEND)/lib/openapi.json
+API_TYPES := $(FRONTEND)/lib/api-types.ts
+
+.PHONY: api-types
+api-types: setup $(FRONTEND)/node_modules/.package-lock.json ## regenerate frontend/lib/openapi.json and api-types.ts from the backend
+	$(PYRUN) todo-api openapi --output $(API_SCHEMA)
+	cd $(FRONTEND) && npm run --silent gen:api-types
+
+.PHONY: check-api-types
+check-api-types: setup $(FRONTEND)/node_modules/.package-lock.json ## fail when the committed API schema or types differ from the backend's (fix: make api-types)
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(PYRUN) todo-api openapi --output "$$tmp/openapi.json" && \
+	(cd $(FRONTEND) && npx --no-install openapi-typescript "$$tmp/openapi.json" --output "$$tmp/api-types.ts" >/dev/null) && \
+	diff -u $(API_SCHEMA) "$$tmp/openapi.json" && diff -u $(API_TYPES) "$$tmp/api-types.ts" || \
+	{ echo "frontend API types are stale: run 'make api-types' and commit the result" >&2; exit 1; }
+	@echo "API schema and types match the backend"
 
 .PHONY: test-e2e
 test-e2e: setup frontend-build ## browser tests: Debian chromium + real backend + built frontend (screenshots in artifacts/e2e)

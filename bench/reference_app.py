@@ -179,26 +179,56 @@ def create_app() -> FastAPI:
     async def health() -> Response:
         return Response(HEALTH, media_type=JSON)
 
+    async def summary(uid: int) -> tuple[dict[str, int], str]:
+        """The account's counts and a signature of its tasks: one aggregate statement."""
+        db = state["db"]
+        today = date.today()
+        day = today.isoformat() if db.param(1) == "?" else today
+        p1, p2 = db.param(1), db.param(2)
+        (row,) = await db.fetch(
+            "SELECT count(*), "
+            "coalesce(sum(CASE WHEN completed THEN 1 ELSE 0 END), 0), "
+            f"coalesce(sum(CASE WHEN NOT completed AND due_date = {p2} THEN 1 ELSE 0 END), 0), "
+            f"coalesce(sum(CASE WHEN NOT completed AND due_date < {p2} THEN 1 ELSE 0 END), 0), "
+            f"max(id), sum(id), max(updated_at) FROM tasks WHERE user_id = {p1}",
+            (uid, day),
+        )
+        total, done = int(row[0]), int(row[1])
+        counts = {
+            "all": total,
+            "open": total - done,
+            "completed": done,
+            "today": int(row[2]),
+            "overdue": int(row[3]),
+        }
+        return counts, f'W/"{hash((uid, row[0], row[4], row[5], str(row[6]), today)):x}"'
+
     @app.get("/api/tasks")
     async def list_tasks(request: Request) -> Response:
         uid = user_id(request)
         if uid is None:
             return UNAUTHORIZED
         db = state["db"]
-        # One statement: the page and, through the window count, the total.
+        counts, etag = await summary(uid)
+        if request.headers.get("if-none-match") in (etag, "*"):
+            return Response(status_code=304, headers={"etag": etag})
+        # One statement: the page (open tasks first) and, through the window count, the total.
         rows = await db.fetch(
             f"SELECT {TASK_COLUMNS}, count(*) OVER () FROM tasks WHERE user_id = {db.param(1)} "
-            "ORDER BY created_at DESC, id DESC LIMIT 50",
+            "ORDER BY completed, created_at DESC, id DESC LIMIT 50",
             (uid,),
         )
-        return _json(
+        response = _json(
             {
                 "items": [_task(r) for r in rows],
                 "total": rows[0][10] if rows else 0,
                 "limit": 50,
                 "offset": 0,
+                "counts": counts,
             }
         )
+        response.headers["etag"] = etag
+        return response
 
     async def insert(uid: int, data: dict[str, Any]) -> Row | None:
         db = state["db"]

@@ -57,7 +57,16 @@ IMAGES_BEGIN, IMAGES_END = "<!-- images:begin -->", "<!-- images:end -->"
 # scenario -> (title, target ratio ours/reference or None, what the reference does)
 SCENARIOS: dict[str, tuple[str, float | None, str]] = {
     "health": ("GET /health", 0.9, "pre-encoded constant JSON (framework ceiling)"),
-    "list": ("GET /api/tasks (50 tasks)", 0.6, "1 SELECT … count(*) OVER ()"),
+    "list": (
+        "GET /api/tasks (50 tasks)",
+        0.6,
+        "1 aggregate SELECT (counts, ETag) + 1 SELECT … count(*) OVER ()",
+    ),
+    "poll_304": (
+        "GET /api/tasks, If-None-Match: 304",
+        0.6,
+        "1 aggregate SELECT (counts, ETag), 304",
+    ),
     "create": ("POST /api/tasks", 0.6, "1 INSERT … RETURNING"),
     "complete": ("PATCH /api/tasks/{id} completed", 0.6, "1 UPDATE … RETURNING"),
     "chat_add": ('POST /api/chat "add …"', 0.4, "1 INSERT (minimal insert)"),

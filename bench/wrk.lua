@@ -1,8 +1,9 @@
 -- wrk script for `make bench`: one scenario per run, many users' tokens.
 --   wrk -t1 -c32 -d5s -s bench/wrk.lua http://127.0.0.1:PORT -- <scenario> <users-file> [seed]
 -- users-file: one line per user, "<jwt> <task id> <task id> ...".
--- Scenarios: health, list, create, complete, chat_add, chat_left, mixed (80 % list, 10 % create,
--- 10 % complete). done() prints one line "BENCH_JSON {...}" that bench/run.py parses.
+-- Scenarios: health, list, poll_304 (the live board's poll when nothing changed: If-None-Match
+-- "*", which the API answers as it does a matching ETag, after the same work), create, complete,
+-- chat_add, chat_left, mixed (80 % list, 10 % create, 10 % complete). done() prints one line "BENCH_JSON {...}" that bench/run.py parses.
 
 local scenario
 local users = {}
@@ -69,6 +70,8 @@ function request()
   local user = users[math.random(n_users)]
   if scenario == "list" then
     return list(user)
+  elseif scenario == "poll_304" then
+    return wrk.format("GET", "/api/tasks", { ["Authorization"] = user.auth, ["If-None-Match"] = "*" })
   elseif scenario == "create" then
     return create(user)
   elseif scenario == "complete" then

@@ -5,13 +5,13 @@ import { useState, type FormEvent } from "react";
 
 import { api, errorMessage } from "@/lib/api";
 import { todayIso } from "@/lib/format";
-import type { ParsedTask, Task } from "@/lib/types";
+import type { TaskDraft, Task } from "@/lib/types";
 
 import styles from "./Board.module.css";
 
 interface Props {
   /** Called with the created task and what the parser understood. */
-  onAdded: (task: Task, draft: ParsedTask) => void;
+  onAdded: (task: Task, draft: TaskDraft) => void;
 }
 
 export default function QuickAdd({ onAdded }: Props) {
@@ -29,7 +29,7 @@ export default function QuickAdd({ onAdded }: Props) {
     setBusy(true);
     setError(null);
     try {
-      const draft = await api<ParsedTask>("/api/tasks/parse", { method: "POST", body: { text: typed, today: todayIso() } });
+      const draft = await api<TaskDraft>("/api/tasks/parse", { method: "POST", body: { text: typed, today: todayIso() } });
       if (!draft.title.trim()) {
         setError("That has a date or a tag but no task. Add what needs doing, for example “call mom friday”.");
         return;

@@ -1,11 +1,11 @@
 "use client";
 // The board's two choices: which due dates (All / Today / Overdue) and which status (All / Open /
-// Completed). Counts come with the page of tasks (TaskListPage.counts), never from extra requests.
-import type { DueView, TaskCounts, TaskStatus } from "@/lib/types";
+// Completed). Counts come with the page of tasks (TaskPage.counts), never from extra requests.
+import type { DueFilter, TaskCounts, TaskStatus } from "@/lib/types";
 
 import styles from "./Board.module.css";
 
-const VIEWS: { key: DueView; label: string; count: keyof TaskCounts }[] = [
+const VIEWS: { key: DueFilter; label: string; count: keyof TaskCounts }[] = [
   { key: "any", label: "All tasks", count: "all" },
   { key: "today", label: "Today", count: "today" },
   { key: "overdue", label: "Overdue", count: "overdue" },
@@ -18,10 +18,10 @@ const STATUSES: { key: TaskStatus; label: string; count: keyof TaskCounts }[] = 
 ];
 
 interface Props {
-  view: DueView;
+  view: DueFilter;
   status: TaskStatus;
   counts: TaskCounts | null;
-  onView: (view: DueView) => void;
+  onView: (view: DueFilter) => void;
   onStatus: (status: TaskStatus) => void;
 }
 

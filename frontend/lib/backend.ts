@@ -9,7 +9,7 @@ import { SESSION_COOKIE, clearSessionCookie } from "./session";
 const DEFAULT_BACKEND_URL = "http://localhost:8001";
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 // Request headers passed through to the backend. Cookies are not: the session becomes a Bearer header.
-// If-None-Match/ETag: the live board's conditional poll (a 304 without a body when nothing changed).
+// If-None-Match: the board's poll asks "changed since this ETag?" and gets a bodiless 304 if not.
 const FORWARDED_REQUEST_HEADERS = ["content-type", "accept", "accept-language", "user-agent", "if-none-match"];
 // Response headers passed back to the browser.
 const FORWARDED_RESPONSE_HEADERS = ["content-type", "retry-after", "x-request-id", "cache-control", "location", "etag"];

@@ -1,105 +1,43 @@
-export type Priority = "low" | "medium" | "high";
-export type StatusFilter = "all" | "pending" | "completed";
+// The API's shapes, from the backend's OpenAPI schema (lib/api-types.ts, generated: `make
+// api-types`; `make check-api-types` fails when it is stale). The names the components import
+// stay here; only what the browser adds of its own (sort keys, local chat messages) is written out.
+import type { components, operations } from "./api-types";
+
+type Schemas = components["schemas"];
+type TaskListQuery = NonNullable<operations["list_tasks_api_tasks_get"]["parameters"]["query"]>;
+
+export type Priority = Schemas["Priority"];
+export type StatusFilter = NonNullable<TaskListQuery["status"]>;
+/** The board's views: "today" and "overdue" are open tasks due on / before the client's date. */
+export type DueFilter = NonNullable<TaskListQuery["due"]>;
 export type SortKey = "created-desc" | "created-asc" | "due-asc" | "priority-desc" | "title-asc";
 
-export interface User {
-  id: number;
-  email: string;
-  name: string;
-  created_at: string;
-}
+export type User = Schemas["UserOut"];
 
-export interface Task {
-  id: number;
-  title: string;
-  description: string;
-  completed: boolean;
-  priority: Priority;
-  due_date: string | null;
-  /** "HH:MM", local wall-clock time like due_date; only with a due_date. */
-  due_time: string | null;
-  tags: string[];
-  created_at: string;
-  updated_at: string;
-}
+/** A task; due_time is "HH:MM", local wall-clock time like due_date, only with a due_date. */
+export type Task = Schemas["TaskOut"];
+/** A page of tasks with the whole account's counts (GET /api/tasks; ETag, 304 on If-None-Match). */
+export type TaskPage = Schemas["TaskPage"];
+export type TaskCounts = Schemas["TaskCounts"];
+/** What the task form edits: TaskCreate's fields, all present. */
+export type TaskInput = Required<Pick<Schemas["TaskCreate"], "title" | "description" | "priority" | "due_date" | "due_time">>;
+/** POST /api/tasks/parse: a task read from one line ("buy bread tomorrow 5pm !high #shop"). */
+export type TaskDraft = Schemas["TaskDraft"];
+/** DELETE /api/tasks/completed. */
+export type DeletedTasks = Schemas["DeletedTasks"];
+/** POST /api/tasks/restore (body: { ids }). */
+export type RestoredTasks = Schemas["RestoredTasks"];
 
-export interface TaskPage {
-  items: Task[];
-  total: number;
-  limit: number;
-  offset: number;
-}
+export type ChatAction = Schemas["ActionOut"];
+export type ChatReply = Schemas["ChatOut"];
+export type Conversation = Schemas["ConversationOut"];
 
-export interface TaskInput {
-  title: string;
-  description: string;
-  priority: Priority;
-  due_date: string | null;
-  due_time: string | null;
-}
-
-export interface ChatAction {
-  tool: string;
-  arguments: Record<string, unknown>;
-  result: unknown;
-  ok: boolean;
-}
-
-export interface ChatReply {
-  conversation_id: number;
-  reply: string;
-  actions: ChatAction[];
-}
-
-export interface Conversation {
-  id: number;
-  title: string;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface ChatMessage {
+/** A chat message as shown: from the API (MessageOut), or the browser's own before the reply. */
+export type ChatMessage = Omit<Schemas["MessageOut"], "id" | "role" | "actions"> & {
   id: number | string;
   role: "user" | "assistant" | string;
-  content: string;
   actions: ChatAction[] | null;
-  created_at: string;
-}
+};
 
-// --- board v2 (issue #19): views, counts, quick add, restore -----------------------------------
-
-/** The status filter of GET /api/tasks since v2 ("open" replaces "pending"). */
+/** The board's status filter as the address bar and the tabs say it; the API calls "open" "pending". */
 export type TaskStatus = "all" | "open" | "completed";
-/** The due-date view of GET /api/tasks: `due=any|today|overdue`. */
-export type DueView = "any" | "today" | "overdue";
-
-/** Sent with every page of tasks, so one request per refresh gives the list and every counter. */
-export interface TaskCounts {
-  all: number;
-  open: number;
-  completed: number;
-  today: number;
-  overdue: number;
-}
-
-export interface TaskListPage extends TaskPage {
-  counts: TaskCounts;
-}
-
-/** POST /api/tasks/parse: what the quick-add text means; nothing is created. */
-export interface ParsedTask {
-  title: string;
-  description: string;
-  priority: Priority;
-  due_date: string | null;
-  due_time: string | null;
-  tags: string[];
-}
-
-export interface RestoreResult {
-  restored: Task[];
-}
-
-export interface ClearCompletedResult {
-  deleted: number[];
-}

@@ -95,6 +95,23 @@ def cmd_check_config(_: argparse.Namespace) -> None:
     print(f"configuration ok (env={settings.app_env}, llm={settings.llm_provider})")
 
 
+def cmd_openapi(args: argparse.Namespace) -> None:
+    """The API's OpenAPI schema as JSON: what frontend/lib/api-types.ts is generated from."""
+    import json
+
+    from todo_api.main import create_app
+
+    # The schema does not depend on the environment: the default settings, no database opened.
+    logging.disable(logging.CRITICAL)
+    schema = create_app(Settings(database_url="sqlite:///:memory:")).openapi()
+    text = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as out:
+            out.write(text)
+    else:
+        sys.stdout.write(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="todo-api", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -116,6 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check-config", help="validate the environment and exit")
     check.set_defaults(func=cmd_check_config)
+
+    openapi = sub.add_parser("openapi", help="print the OpenAPI schema (JSON)")
+    openapi.add_argument("-o", "--output", help="write it to this file instead")
+    openapi.set_defaults(func=cmd_openapi)
     return parser
 
 

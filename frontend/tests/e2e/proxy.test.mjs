@@ -36,6 +36,17 @@ describe("the /api proxy", { skip: missing && !IN_CI ? missing : false, concurre
           res.end(JSON.stringify({ access_token: token, token_type: "bearer", user: { id: 7, email: "a@example.com" } }));
           return;
         }
+        if (url.pathname === "/api/tasks" && req.method === "GET") {
+          // The backend's conditional listing: 304 without a body when If-None-Match holds the ETag.
+          const etag = 'W/"v1"';
+          const headers = { etag, "cache-control": "no-cache, private" };
+          if (req.headers["if-none-match"] === etag) {
+            res.writeHead(304, headers).end();
+            return;
+          }
+          res.writeHead(200, { ...headers, "content-type": "application/json" }).end(JSON.stringify({ items: [] }));
+          return;
+        }
         if (url.pathname === "/api/expired") {
           res.writeHead(401, { "content-type": "application/json" }).end(JSON.stringify({ detail: "Invalid token" }));
           return;
@@ -103,6 +114,27 @@ describe("the /api proxy", { skip: missing && !IN_CI ? missing : false, concurre
     const del = await fetch(`${frontend.url}/api/tasks/5`, { method: "DELETE" });
     assert.equal(del.status, 204);
     assert.equal(await del.text(), "");
+  });
+
+  test("the board's poll: If-None-Match goes to the backend, its 304 and ETag come back", async () => {
+    const first = await fetch(`${frontend.url}/api/tasks?due=today`, { headers: { cookie: "todo_session=tok123" } });
+    assert.equal(first.status, 200);
+    assert.equal(first.headers.get("etag"), 'W/"v1"');
+    assert.equal(first.headers.get("cache-control"), "no-cache, private");
+    assert.deepEqual(await first.json(), { items: [] });
+    const poll = await fetch(`${frontend.url}/api/tasks?due=today`, {
+      headers: { cookie: "todo_session=tok123", "if-none-match": 'W/"v1"' },
+    });
+    assert.equal(last().headers["if-none-match"], 'W/"v1"');
+    assert.equal(poll.status, 304);
+    assert.equal(poll.headers.get("etag"), 'W/"v1"');
+    assert.equal(poll.headers.get("cache-control"), "no-cache, private");
+    assert.equal((await poll.arrayBuffer()).byteLength, 0);
+    const stale = await fetch(`${frontend.url}/api/tasks?due=today`, {
+      headers: { cookie: "todo_session=tok123", "if-none-match": 'W/"v0"' },
+    });
+    assert.equal(stale.status, 200);
+    assert.deepEqual(await stale.json(), { items: [] });
   });
 
   test("status codes and Retry-After reach the browser", async () => {
