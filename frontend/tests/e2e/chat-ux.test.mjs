@@ -52,7 +52,7 @@ describe("chat messages and actions", { skip: missing && !IN_CI ? missing : fals
     if (workDir) removeWorkDir(workDir);
   });
 
-  const chat = () => page.getByRole("complementary", { name: "Assistant" });
+  const chat = () => page.getByRole("region", { name: "Assistant" });
   const input = () => chat().getByLabel("Message the assistant");
   const lastReply = () => chat().getByTestId("chat-assistant").last();
 
