@@ -139,14 +139,17 @@ describe("the app on a phone", { skip: missing && !IN_CI ? missing : false, conc
     }
   });
 
-  test("task-board targets at least 44 px (report only)", { timeout: 60_000 }, async () => {
-    // Board controls belong to the board's own styles; listed so they can be fixed there.
+  // The board's own controls (filters, checkboxes) are styled in Board.module.css by the board's
+  // owner; this runs and reports as a TODO until they are 44 px too.
+  test("task-board targets are at least 44 px", { timeout: 60_000, todo: "filters and checkboxes in Board.module.css" }, async () => {
     const context = await browser.newContext({ ...PHONE, storageState: session });
-    const page = await context.newPage();
-    await page.goto(frontend.url);
-    await page.getByTestId("task").first().waitFor();
-    const small = await smallTargets(page, "#tasks");
-    console.log(`# board controls under 44 px: ${small.length ? small.join("; ") : "none"}`);
-    await context.close();
+    try {
+      const page = await context.newPage();
+      await page.goto(frontend.url);
+      await page.getByTestId("task").first().waitFor();
+      assert.deepEqual(await smallTargets(page, "#tasks"), []);
+    } finally {
+      await context.close();
+    }
   });
 });
