@@ -30,6 +30,12 @@ export default function AuthForm({ mode, notice }: Props) {
   const [busy, setBusy] = useState(false);
   const signup = mode === "signup";
 
+  /** A field being corrected is no longer marked wrong. */
+  function clearFieldError(field: string) {
+    if (!fields[field]) return;
+    setFields((current) => Object.fromEntries(Object.entries(current).filter(([name]) => name !== field)));
+  }
+
   /** Show per-field problems and put the cursor in the first field that has one. */
   function showFieldErrors(problems: FieldErrors): boolean {
     setFields(problems);
@@ -88,7 +94,10 @@ export default function AuthForm({ mode, notice }: Props) {
                 // The first field gets the cursor: the page exists to fill this form.
                 autoFocus
                 value={name}
-                onChange={(e) => setName(e.target.value)}
+                onChange={(e) => {
+                setName(e.target.value);
+                clearFieldError("name");
+              }}
                 maxLength={100}
                 {...fieldA11y("name", fields.name)}
               />
@@ -105,7 +114,10 @@ export default function AuthForm({ mode, notice }: Props) {
               required
               autoFocus={!signup}
               value={email}
-              onChange={(e) => setEmail(e.target.value)}
+              onChange={(e) => {
+                setEmail(e.target.value);
+                clearFieldError("email");
+              }}
               {...fieldA11y("email", fields.email)}
             />
             <FieldError fieldId="email" message={fields.email} />
@@ -120,7 +132,10 @@ export default function AuthForm({ mode, notice }: Props) {
               required
               minLength={signup ? MIN_PASSWORD : undefined}
               value={password}
-              onChange={(e) => setPassword(e.target.value)}
+              onChange={(e) => {
+                setPassword(e.target.value);
+                clearFieldError("password");
+              }}
               {...fieldA11y("password", fields.password, signup ? "password-hint" : undefined)}
             />
             {signup && (

@@ -98,7 +98,7 @@ export default function Dashboard() {
     event.preventDefault();
     setView("board");
     // The tasks column may only now be displayed: focus it once it is.
-    requestAnimationFrame(() => document.getElementById("main")?.focus());
+    requestAnimationFrame(() => document.getElementById("tasks")?.focus());
   }
 
   async function signOut() {
@@ -115,7 +115,7 @@ export default function Dashboard() {
   return (
     <div className={styles.shell}>
       <div className={styles.skipLinks}>
-        <a href="#main" className="skip-link" onClick={skipToTasks}>
+        <a href="#tasks" className="skip-link" onClick={skipToTasks}>
           Skip to tasks
         </a>
         <a href="#chat-input" className="skip-link" onClick={skipToChat} aria-keyshortcuts={CHAT_SHORTCUTS}>
@@ -163,14 +163,16 @@ export default function Dashboard() {
         </button>
       </nav>
 
-      <div className={styles.columns} data-view={view}>
-        <main id="main" className={styles.boardColumn} tabIndex={-1}>
+      {/* One main landmark for both panels: on a phone only one of them is shown, and the page
+          must still have its main content (the chat panel is a region named "Assistant"). */}
+      <main id="main" className={styles.columns} data-view={view}>
+        <div id="tasks" className={styles.boardColumn} tabIndex={-1}>
           <Board version={boardVersion} />
-        </main>
-        <aside className={styles.chatColumn} aria-label="Assistant">
+        </div>
+        <div className={styles.chatColumn}>
           <ChatPanel ref={chat} onTasksChanged={tasksChanged} />
-        </aside>
-      </div>
+        </div>
+      </main>
     </div>
   );
 }

@@ -174,13 +174,24 @@ function listingLines(message: string): string[] {
     .map((line) => line.slice(2));
 }
 
-/** Dates in a tool's sentence as the board writes them: ISO dates and "due tomorrow" become
- * "Tue 21 May 2030" and "Due Tomorrow". */
+const capitalize = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+
+/** A tool's task line in the board's words: "#4 buy bread (high priority, due tomorrow, 17:00)."
+ * reads "#4 buy bread · High priority · Due Tomorrow, 17:00", and ISO dates as the board shows them. */
 export function boardDates(text: string, now = new Date()): string {
-  return text
-    .replace(/\b(\d{4}-\d{2}-\d{2})\b/g, (iso) => describeDue(iso, now).text)
-    .replace(/\bdue (today|tomorrow|yesterday)\b/gi, (_, day: string) => `Due ${day.charAt(0).toUpperCase()}${day.slice(1).toLowerCase()}`)
-    .replace(/\bdue\b/g, "Due");
+  const withDays = text.replace(/\b(\d{4}-\d{2}-\d{2})\b/g, (iso) => describeDue(iso, now).text);
+  return withDays.replace(/ \(([^()]*\b(?:due|priority|done)\b[^()]*)\)\.?/g, (_, inside: string) => {
+    const parts: string[] = [];
+    for (const part of inside.split(", ")) {
+      // "due tomorrow, 17:00": the time belongs with the day before it.
+      if (/^\d{1,2}:\d{2}$/.test(part) && parts.length > 0) parts[parts.length - 1] += `, ${part}`;
+      else parts.push(part);
+    }
+    const words = parts.map((part) =>
+      capitalize(part.replace(/^due (today|tomorrow|yesterday)\b/i, (__, day: string) => `due ${capitalize(day.toLowerCase())}`)),
+    );
+    return ` · ${words.join(" · ")}`;
+  });
 }
 
 /** What each action did, in the board's words, without what the reply already says: a listing

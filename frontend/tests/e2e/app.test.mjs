@@ -221,13 +221,13 @@ describe("todo app in a real browser", { skip: missing && !IN_CI ? missing : fal
   });
 
   step("the chat assistant adds a task and the board shows it", async () => {
-    const chat = page.getByRole("complementary", { name: "Assistant" });
+    const chat = page.getByRole("region", { name: "Assistant" });
     const input = chat.getByLabel("Message the assistant");
     await input.fill("Add water the plants tomorrow");
     await input.press("Enter");
     const reply = chat.getByTestId("chat-assistant").last();
     await reply.waitFor({ timeout: 30_000 });
-    await chat.getByRole("list", { name: "Actions taken" }).first().waitFor({ state: "attached" }); // collapsed in a <details> by default
+    await chat.getByRole("list", { name: "Actions taken", includeHidden: true }).first().waitFor({ state: "attached" }); // collapsed in a <details> by default
     await taskList().getByText(/water the plants/i).waitFor();
     assert.equal(await input.inputValue(), "", "the input is cleared after sending");
     await page.screenshot({ path: screenshotPath("chat") });
@@ -235,7 +235,7 @@ describe("todo app in a real browser", { skip: missing && !IN_CI ? missing : fal
 
   step("past conversations stay reachable after a reload", async () => {
     await page.reload();
-    const chat = page.getByRole("complementary", { name: "Assistant" });
+    const chat = page.getByRole("region", { name: "Assistant" });
     await chat.getByTestId("chat-user").filter({ hasText: "Add water the plants tomorrow" }).waitFor();
     await chat.getByRole("button", { name: "New chat" }).click();
     await chat.getByText("Manage tasks by chatting").waitFor();

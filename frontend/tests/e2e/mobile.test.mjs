@@ -22,6 +22,7 @@ if (missing && IN_CI) test("prerequisites for the browser tests", () => assert.f
 const user = { email: `mobile-${Date.now().toString(36)}@example.com`, password: "correct horse battery", name: "Mo Bile" };
 const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
 const MIN_TARGET = 44;
+const CHAT = "section[aria-labelledby=chat-heading]";
 
 /** Visible controls in `scope` (a CSS selector) smaller than 44 px in either direction. */
 function smallTargets(page, scope) {
@@ -107,9 +108,9 @@ describe("the app on a phone", { skip: missing && !IN_CI ? missing : false, conc
       assert.deepEqual(await smallTargets(page, "nav"), [], "panel tabs");
       await page.getByRole("button", { name: "Assistant" }).click();
       await page.getByTestId("chat-user").first().waitFor();
-      assert.deepEqual(await smallTargets(page, "aside"), [], "assistant tab");
-      await page.locator("aside details summary").first().click();
-      assert.deepEqual(await smallTargets(page, "aside"), [], "assistant tab with details open");
+      assert.deepEqual(await smallTargets(page, CHAT), [], "assistant tab");
+      await page.locator(`${CHAT} details summary`).first().click();
+      assert.deepEqual(await smallTargets(page, CHAT), [], "assistant tab with details open");
       await page.screenshot({ path: screenshotPath("mobile-assistant") });
     });
     await context.close();
@@ -138,14 +139,17 @@ describe("the app on a phone", { skip: missing && !IN_CI ? missing : false, conc
     }
   });
 
-  test("task-board targets at least 44 px (report only)", { timeout: 60_000 }, async () => {
-    // Board controls belong to the board's own styles; listed so they can be fixed there.
+  // The board's own controls (filters, checkboxes) are styled in Board.module.css by the board's
+  // owner; this runs and reports as a TODO until they are 44 px too.
+  test("task-board targets are at least 44 px", { timeout: 60_000, todo: "filters and checkboxes in Board.module.css" }, async () => {
     const context = await browser.newContext({ ...PHONE, storageState: session });
-    const page = await context.newPage();
-    await page.goto(frontend.url);
-    await page.getByTestId("task").first().waitFor();
-    const small = await smallTargets(page, "main");
-    console.log(`# board controls under 44 px: ${small.length ? small.join("; ") : "none"}`);
-    await context.close();
+    try {
+      const page = await context.newPage();
+      await page.goto(frontend.url);
+      await page.getByTestId("task").first().waitFor();
+      assert.deepEqual(await smallTargets(page, "#tasks"), []);
+    } finally {
+      await context.close();
+    }
   });
 });

@@ -58,7 +58,7 @@ describe("recovery when the backend goes away and comes back", { skip: missing &
         await fetch("/api/tasks", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ title: "Pay the rent" }) });
       });
       await page.goto(frontend.url);
-      const chat = page.getByRole("complementary", { name: "Assistant" });
+      const chat = page.getByRole("region", { name: "Assistant" });
       const input = chat.getByLabel("Message the assistant");
       await input.fill("Add water the plants tomorrow");
       await input.press("Enter");
@@ -95,7 +95,7 @@ describe("recovery when the backend goes away and comes back", { skip: missing &
       await second.goto(frontend.url);
       await second.getByTestId("connection-status").filter({ hasText: OFFLINE }).waitFor();
       assert.equal(await second.getByTestId("chat-user").count(), 0, "no history while the backend is down");
-      const secondChatAlerts = await second.getByRole("complementary", { name: "Assistant" }).getByRole("alert").count();
+      const secondChatAlerts = await second.getByRole("region", { name: "Assistant" }).getByRole("alert").count();
       assert.equal(secondChatAlerts, 0, "the chat adds no red alert of its own while offline");
       // Marks that vanish on a reload: recovery must happen in place.
       await page.evaluate(() => (window.__sameDocument = true));

@@ -111,12 +111,14 @@ test("the local agent's plain-text results: listing once, question as a question
   const list = { tool: "list_tasks", arguments: {}, ok: true, result: "2 task(s):\n- #1 buy milk (due tomorrow, 17:00)\n- #2 buy milk powder" };
   assert.deepEqual(presentActions("Your pending tasks (2):\n- #1 buy milk (due tomorrow, 17:00)\n- #2 buy milk powder", [list], NOW), []);
   const [view] = presentActions("You have two.", [list], NOW);
-  assert.deepEqual(view.items, ["#1 buy milk (Due Tomorrow, 17:00)", "#2 buy milk powder"]);
+  assert.deepEqual(view.items, ["#1 buy milk · Due Tomorrow, 17:00", "#2 buy milk powder"]);
   const which = "Which task do you mean by 'milk'? It could be: #1 buy milk (due tomorrow, 17:00); #2 buy milk powder.";
   const ambiguous = { tool: "complete_task", arguments: {}, ok: false, result: which };
   assert.equal(isQuestion(which, [ambiguous]), true);
   assert.deepEqual(presentActions(which, [ambiguous], NOW), []);
   const added = { tool: "add_task", arguments: {}, ok: true, result: "Added #1 buy milk (due tomorrow, 17:00)." };
-  assert.equal(presentActions("Added #1 buy milk (due tomorrow, 17:00).", [added], NOW)[0].text, "#1 buy milk (Due Tomorrow, 17:00).");
-  assert.equal(boardDates("due 2030-06-03", NOW), `Due ${describeDue("2030-06-03", NOW).text}`);
+  assert.equal(presentActions("Added #1 buy milk (due tomorrow, 17:00).", [added], NOW)[0].text, "#1 buy milk · Due Tomorrow, 17:00");
+  assert.equal(boardDates("#3 pay rent (high priority, due Thu 26 Nov, 15:00, overdue, done)", NOW), "#3 pay rent · High priority · Due Thu 26 Nov, 15:00 · Overdue · Done");
+  assert.equal(boardDates("#5 trip (due 2030-06-03)", NOW), `#5 trip · Due ${describeDue("2030-06-03", NOW).text}`);
+  assert.equal(boardDates("Deleted 'a (b)'."), "Deleted 'a (b)'.", "other parentheses stay");
 });
