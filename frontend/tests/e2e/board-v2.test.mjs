@@ -202,6 +202,10 @@ describe("board v2 in a real browser", { skip: missing && !IN_CI ? missing : fal
   step("view, filter, sort and search live in the URL: reload keeps them, back and forward move through them", async () => {
     // After a history move React renders a moment later: wait for the controls, do not just read them.
     const pressed = (button) => button.and(page.locator("[aria-pressed=true]")).waitFor();
+    // Like the browser's buttons: some of these moves load the page again (entries from before the
+    // reload), so wait for the URL and the controls rather than for one navigation event.
+    const back = () => page.evaluate(() => history.back());
+    const forward = () => page.evaluate(() => history.forward());
     const hasValue = (selector, value) =>
       page.waitForFunction(([s, v]) => document.querySelector(s)?.value === v, [selector, value]);
 
@@ -223,18 +227,18 @@ describe("board v2 in a real browser", { skip: missing && !IN_CI ? missing : fal
     await hasValue("#search", "rent");
 
     // Typing a search replaced its entry instead of adding one per key: back goes to "Open".
-    await page.goBack();
+    await back();
     await page.waitForURL(/\?view=today&status=open$/);
     await hasValue("#search", "");
     await hasValue("#sort", "created-desc");
     await waitForTitles((await apiTasks("&due=today&status=open")).items.map((t) => t.title));
-    await page.goBack();
+    await back();
     await page.waitForURL(/\?view=today$/);
     await pressed(statusButton("All"));
-    await page.goForward();
+    await forward();
     await page.waitForURL(/\?view=today&status=open$/);
     await pressed(statusButton("Open"));
-    await page.goForward();
+    await forward();
     await page.waitForURL(/q=rent/);
     await hasValue("#search", "rent");
     await waitForTitles(["pay rent"]);
