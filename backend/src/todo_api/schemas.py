@@ -143,6 +143,12 @@ class SortOrder(StrEnum):
     desc = "desc"
 
 
+class DueFilter(StrEnum):
+    any = "any"
+    today = "today"  # open tasks due on `today`
+    overdue = "overdue"  # open tasks due before `today`
+
+
 class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -294,6 +300,20 @@ class TaskQuery(BaseModel):
     order: SortOrder = SortOrder.desc
     limit: int = Field(default=50, ge=1, le=200)
     offset: int = Field(default=0, ge=0, le=1_000_000)
+    due: DueFilter = DueFilter.any
+    # The client's local date, which "today" and "overdue" mean (due dates are local too);
+    # the server's date when not given.
+    today: date | None = None
+
+
+class TaskCounts(BaseModel):
+    """The whole account's tasks, whatever the page's filters: the board's view tabs."""
+
+    all: int
+    open: int
+    completed: int
+    today: int  # open and due today
+    overdue: int  # open and due before today
 
 
 class TaskPage(BaseModel):
@@ -301,6 +321,40 @@ class TaskPage(BaseModel):
     total: int
     limit: int
     offset: int
+    counts: TaskCounts
+
+
+class TaskDraft(BaseModel):
+    """A task read from one line of text (quick add), not yet created: TaskCreate's fields."""
+
+    title: str
+    description: str
+    priority: Priority
+    due_date: date | None
+    due_time: DueTime | None
+    tags: list[str]
+
+
+class ParseIn(StrictModel):
+    text: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+        NoNul,
+        SingleLine,
+    ]
+    today: date | None = None
+
+
+class TaskIds(StrictModel):
+    ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(min_length=1, max_length=5000)
+
+
+class RestoredTasks(BaseModel):
+    restored: list[TaskOut]
+
+
+class DeletedTasks(BaseModel):
+    deleted: list[int]
 
 
 # --- chat -----------------------------------------------------------------------------------

@@ -158,6 +158,8 @@ def _match_tasks(
                 continue
             if "time" in want and task["due_time"] != want["time"]:  # "time": null for none
                 continue
+            if "tags" in want and task["tags"] != want["tags"]:
+                continue
             found = task
             break
         assert found is not None, f"no task matches {want}\n{context}"

@@ -398,6 +398,8 @@ class LocalAgent:
                 args.update(_due_args(item.due))
             if item.description:
                 args["description"] = item.description
+            if item.tags:
+                args["tags"] = ", ".join(item.tags)
             result = await log.call("add_task", args)
             if result.ok:
                 added.append(result.message.removeprefix("Added ").rstrip("."))

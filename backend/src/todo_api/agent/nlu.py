@@ -12,10 +12,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
-from todo_api.agent.dates import TimeAlone, find_due, parse_clock
-from todo_api.agent.slots import take_description, take_due, take_priority, tidy
+from todo_api.agent.dates import TimeAlone, find_due, parse_clock, split_due
+from todo_api.agent.slots import take_description, take_due, take_markers, take_priority, tidy
 from todo_api.agent.smalltalk import small_talk
 from todo_api.agent.text import IRREGULAR_PAST, tokens
 
@@ -30,6 +30,7 @@ class NewTask:
     priority: str | None = None
     due: date | None = None
     description: str | None = None
+    tags: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -1113,7 +1114,29 @@ def _UPDATE_LIKE_ADD(text: str) -> bool:
     )
 
 
-def _add_intent(payload: str, today: date, bang: bool) -> Intent:
+def draft_task(text: str, today: date) -> dict[str, Any]:
+    """One task read from one line, as TaskCreate's fields (quick add: POST /api/tasks/parse).
+    The chat's reading of an added task, never split into several; with nothing but a title
+    found, the title is the text as typed (less its markers)."""
+    marked_priority, tags, unmarked = take_markers(text)
+    intent = _add_intent(unmarked, today, bang=False, split=False)
+    item = intent.items[0] if intent.items else NewTask(title="")
+    read_slots = item.due is not None or item.description or item.priority is not None
+    title = (item.title if read_slots else "") or unmarked or text
+    day, at = split_due(item.due) if item.due else (None, None)
+    return {
+        "title": title[:200],
+        "description": item.description or "",
+        "priority": marked_priority or item.priority or "medium",
+        "due_date": day,
+        "due_time": at,
+        "tags": tags,
+    }
+
+
+def _add_intent(payload: str, today: date, bang: bool, split: bool = True) -> Intent:
+    # Quick-add markers ("!high", "#shop") first: they are not words of the title.
+    marked_priority, tags, payload = take_markers(payload)
     # Quoted titles are taken verbatim: no dates or priorities are read inside 'the 5th wave'.
     quoted: list[str] = []
 
@@ -1122,7 +1145,7 @@ def _add_intent(payload: str, today: date, bang: bool) -> Intent:
         return f" qx{len(quoted) - 1}xq "
 
     payload = re.sub(r"(?<!\w)([\"'])([^\"']{1,200}?)\1(?!\w)", protect, payload)
-    intent = _add_intent_plain(payload, today, bang)
+    intent = _add_intent_plain(payload, today, bang, split)
 
     def restore(text: str) -> str:
         return re.sub(r"\s*qx(\d+)xq\s*", lambda m: f" {quoted[int(m.group(1))]} ", text).strip()
@@ -1131,6 +1154,8 @@ def _add_intent(payload: str, today: date, bang: bool) -> Intent:
         item.title = restore(item.title)[:200]
         if item.description:
             item.description = restore(item.description)
+        item.priority = marked_priority or item.priority
+        item.tags = list(tags)
     return intent
 
 
@@ -1178,7 +1203,7 @@ def _slots_after_description(description: str, today: date) -> tuple[str, str | 
     return description, priority, due_date
 
 
-def _add_intent_plain(payload: str, today: date, bang: bool) -> Intent:
+def _add_intent_plain(payload: str, today: date, bang: bool, split: bool = True) -> Intent:
     # A time of day ("gym saturday 9am") is read with its date by take_due (dates.find_due).
     payload = _LIST_TAIL.sub("", payload.strip()).strip()
     # A header before a list: "these three things: a, b and c".
@@ -1215,7 +1240,8 @@ def _add_intent_plain(payload: str, today: date, bang: bool) -> Intent:
     if shared_priority is None and bang:
         shared_priority = "high"
     items: list[NewTask] = []
-    for part in split_items(tidy(_LIST_TAIL.sub("", payload))):
+    whole = tidy(_LIST_TAIL.sub("", payload))
+    for part in split_items(whole) if split else [whole]:
         title = tidy(_LIST_TAIL.sub("", part))
         # Per-item slots: "milk tomorrow and eggs on friday".
         prio, title = take_priority(title)

@@ -84,6 +84,38 @@ _UPDATE_PRIORITY_PATTERNS = [
     *_PRIORITY_PATTERNS[1:],
 ]
 
+# Quick-add markers, as todo apps write them: "!high" (or !h, !1), "#shop".
+_MARKED_LEVEL = {
+    **dict.fromkeys(("high", "h", "1"), "high"),
+    **dict.fromkeys(("medium", "med", "m", "2"), "medium"),
+    **dict.fromkeys(("low", "l", "3"), "low"),
+}
+_PRIORITY_MARK = re.compile(r"(?<!\S)!(high|medium|med|low|h|m|l|[123])(?=[\s,;.]|$)", _I)
+_TAG_MARK = re.compile(r"(?<![\w#&])#([^\W_][\w\-]{0,49})(?=[\s,;.!?]|$)")
+
+
+def take_markers(text: str) -> tuple[str | None, list[str], str]:
+    """The "!high" priority and "#tag"s written in the text, and the text without them
+    ("#1" is not a tag: it reads as a number)."""
+    priority: str | None = None
+    tags: list[str] = []
+
+    def level(m: re.Match[str]) -> str:
+        nonlocal priority
+        priority = priority or _MARKED_LEVEL[m.group(1).lower()]
+        return " "
+
+    def tag(m: re.Match[str]) -> str:
+        if m.group(1).isdigit():
+            return m.group(0)
+        if m.group(1) not in tags:
+            tags.append(m.group(1))
+        return " "
+
+    rest = _TAG_MARK.sub(tag, _PRIORITY_MARK.sub(level, text))
+    return priority, tags, _SPACES.sub(" ", rest).strip() if rest != text else text
+
+
 _DESCRIPTION = re.compile(
     r"\s*(?:[,;.(]|\s-)?\s*(?:\b(?:with|and|plus|having|add(?:ing)?)\s+(?:a\s+|the\s+|some\s+)?"
     r"(?:description|desc|details?|notes?|comments?|info)\b(?:\s+(?:of|that\s+says|saying|reading))?"

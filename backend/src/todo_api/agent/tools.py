@@ -28,7 +28,7 @@ from todo_api.agent.dates import (
 )
 from todo_api.agent.matching import Resolution, parse_id, resolve
 from todo_api.core.metrics import CHAT_TOOL_CALLS
-from todo_api.db_direct import Db
+from todo_api.db import Connection
 from todo_api.models import MAX_ID
 from todo_api.schemas import (
     Description,
@@ -39,8 +39,8 @@ from todo_api.schemas import (
     format_due_time,
 )
 from todo_api.services import tasks as task_service
-from todo_api.services.errors import NotFound
-from todo_api.services.tasks import TaskBrief, TaskLine
+from todo_api.services.errors import Conflict, NotFound
+from todo_api.services.tasks import TaskBrief, TaskLine, TaskRow
 
 log = logging.getLogger("todo_api.agent")
 
@@ -123,6 +123,10 @@ class AddTaskArgs(_Args):
     priority: PriorityArg = None
     due_date: DueDateArg = None
     due_time: DueTimeArg = None
+    # A string, as every tool argument (providers' schemas; test_tool_schemas).
+    tags: str = Field(
+        default="", max_length=1000, description="Optional labels, comma-separated: 'shop, home'."
+    )
 
 
 class ListTasksArgs(_Args):
@@ -383,20 +387,22 @@ def parse_due_moment(
 
 
 class ToolBox:
-    """The tools, bound to one database connection (a session or a direct connection) and one
-    user. Their writes join its transaction; they do not commit (see `release`)."""
+    """The tools, bound to one database connection and one user. Their writes join the caller's
+    transaction; they do not commit (see `release`). `max_tasks`: MAX_TASKS_PER_USER."""
 
     def __init__(
         self,
-        db: Db,
+        db: Connection,
         user_id: int,
         today: date,
         *,
+        max_tasks: int,
         now: time | None = None,
         task_details: bool = True,
     ) -> None:
         self.db = db
         self.user_id = user_id
+        self.max_tasks = max_tasks
         self.today = today
         # The time of day with `today` (same clock): "at 5pm" alone is today only while ahead.
         self.now = now
@@ -484,7 +490,9 @@ class ToolBox:
                 priority=args.priority or Priority.medium,
                 due_date=due,
                 due_time=at,
+                tags=[tag.strip() for tag in args.tags.split(",") if tag.strip()],
             ),
+            cap=self.max_tasks,
         )
         undo = {"op": "remove", "id": task.id, "title": task.title}
         added = describe(task, self.today)
@@ -736,10 +744,10 @@ class ToolBox:
         """Apply one undo step recorded by a tool; the phrase for the reply, or None when the
         task it concerns is gone."""
         if step.get("op") == "restore":
-            snapshot = dict(step["task"])
-            task = await task_service.create_task(
-                self.db, self.user_id, TaskCreate.model_validate(snapshot)
-            )
+            try:
+                task = await self._restore_deleted(step)
+            except Conflict:  # restored already (the board's undo)
+                return f"'{step['task']['title']}' was back already"
             return f"restored {quoted(task)}"
         if step.get("op") == "remove":  # an added task
             try:
@@ -761,6 +769,22 @@ class ToolBox:
             return f"renamed '{step.get('title')}' back to '{task.title}'"
         return f"put {quoted(task)} back as it was"
 
+    async def _restore_deleted(self, step: dict[str, Any]) -> TaskRow:
+        """The deleted task back with its id (the REST restore), or, once its tombstone is
+        gone (after a day, or a step recorded before tombstones), as a new task."""
+        if "id" in step:
+            try:
+                (task,) = await task_service.restore_tasks(
+                    self.db, self.user_id, [step["id"]], cap=self.max_tasks
+                )
+                return task
+            except NotFound:
+                pass
+        snapshot = dict(step["task"])
+        return await task_service.create_task(
+            self.db, self.user_id, TaskCreate.model_validate(snapshot), cap=self.max_tasks
+        )
+
     async def count_tasks(self, _: NoArgs) -> ToolResult:
         counts = await task_service.count_tasks(self.db, self.user_id)
         return ToolResult(
@@ -779,9 +803,11 @@ def preview(titles: Sequence[str], shown: int = 3) -> str:
 
 
 def _restore(row: task_service.TaskRow) -> dict[str, Any]:
-    """Undo step for a deletion: the task's own columns (a new id is assigned)."""
+    """Undo step for a deletion: its id (restored from its tombstone) and its columns (a new
+    task once the tombstone is gone)."""
     return {
         "op": "restore",
+        "id": row.id,
         "task": {
             "title": row.title,
             "description": row.description,

@@ -9,6 +9,7 @@ UTC datetimes with `Z`).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -43,7 +44,38 @@ def task_list(tasks: Iterable[TaskRow]) -> list[dict[str, Any]]:
     return [task_dict(t) for t in tasks]
 
 
-def task_page(tasks: Sequence[TaskRow], total: int, limit: int, offset: int) -> Response:
+def task_page(
+    tasks: Sequence[TaskRow], total: int, limit: int, offset: int, counts: dict[str, int]
+) -> Response:
     return json_response(
-        {"items": task_list(tasks), "total": total, "limit": limit, "offset": offset}
+        {
+            "items": task_list(tasks),
+            "total": total,
+            "limit": limit,
+            "offset": offset,
+            "counts": counts,
+        }
+    )
+
+
+# A page may be kept by the browser but must be revalidated each time, by this user only.
+PAGE_CACHE_CONTROL = "no-cache, private"
+
+
+def page_etag(user_id: int, signature: tuple[Any, ...], query: str) -> str:
+    """A weak validator for a listing: the same user, tasks (services.tasks.summary's
+    signature) and query give the same tag, on any replica (nothing kept in the process)."""
+    digest = hashlib.blake2b(repr((user_id, signature, query)).encode(), digest_size=12)
+    return f'W/"{digest.hexdigest()}"'
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """If-None-Match (RFC 9110 13.1.2) compares weakly: W/ prefixes do not count."""
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    opaque = etag.removeprefix("W/")
+    return any(
+        candidate.strip().removeprefix("W/") == opaque for candidate in if_none_match.split(",")
     )

@@ -3,22 +3,25 @@
 Every function takes the owner's user id and scopes each statement to it, so another user's task
 is indistinguishable from a task that does not exist (NotFound).
 
-Statements are SQLAlchemy Core, built once with bind parameters and returning plain rows: on
-this hot path, building a select and loading ORM entities cost more than the query itself
-(bench/findings.md). Writes run in the caller's transaction and do not commit: the caller owns
-the unit of work (a REST request, an MCP tool call, a whole chat turn) and commits once.
+Statements are SQLAlchemy Core, built once with bind parameters and returning plain rows (on
+this hot path, building a select and loading ORM entities cost more than the query itself).
+They run on the caller's `db.Connection`: on their own (a one-statement REST request), or
+inside the caller's `transaction()` (several statements: deletes with their tombstones,
+restores, an MCP tool call, a whole chat turn).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, time
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any, Protocol, cast
 
 from sqlalchemy import (
     ColumnElement,
     FromClause,
+    Integer,
     Select,
     String,
     Table,
@@ -34,10 +37,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from todo_api.db_direct import Db, execute
-from todo_api.models import Task, utcnow
+from todo_api.db import Connection
+from todo_api.models import DeletedTask, Task, utcnow
 from todo_api.schemas import (
     DUE_TIME_NEEDS_DUE_DATE,
+    DueFilter,
     SortField,
     SortOrder,
     StatusFilter,
@@ -137,7 +141,6 @@ _TOGGLE = (
     .returning(*COLUMNS)
 )
 _DELETE = delete(_TABLE).where(*_OWNED).returning(*COLUMNS)
-_DELETE_COMPLETED = delete(_TABLE).where(_T.user_id == bindparam("user_id"), _T.completed.is_(True))
 _COUNT_BY_STATUS = (
     select(_T.completed, func.count())
     .where(_T.user_id == bindparam("user_id"))
@@ -162,14 +165,28 @@ def _users_tasks(
     return conds
 
 
-@lru_cache(maxsize=128)  # 3 statuses x 2 x 2 x 4 sorts x 2 orders: every shape fits
+def _due_conditions(table: FromClause, due: DueFilter) -> list[ColumnElement[bool]]:
+    """Open tasks due on the day `today` (bind parameter), or before it; nothing for `any`."""
+    if due is DueFilter.any:
+        return []
+    day = bindparam("today", type_=table.c.due_date.type)
+    compare = table.c.due_date == day if due is DueFilter.today else table.c.due_date < day
+    return [table.c.completed.is_(False), compare]
+
+
+@lru_cache(maxsize=512)  # 3 statuses x 2 x 2 x 4 sorts x 2 orders x 3 due: every shape fits
 def _page_statement(
-    status: StatusFilter, by_priority: bool, by_text: bool, sort: SortField, order: SortOrder
+    status: StatusFilter,
+    by_priority: bool,
+    by_text: bool,
+    sort: SortField,
+    order: SortOrder,
+    due: DueFilter = DueFilter.any,
 ) -> tuple[Select[Any], Select[Any]]:
     """The page query (with the total as a window count) and the plain count, for one shape
     of filters; the values are bind parameters."""
     completed = {StatusFilter.pending: False, StatusFilter.completed: True}.get(status)
-    conds = _users_tasks(_TABLE, completed, by_priority)
+    conds = _users_tasks(_TABLE, completed, by_priority) + _due_conditions(_TABLE, due)
     if by_text:
         pattern = bindparam("pattern", type_=String)
         conds.append(
@@ -193,6 +210,8 @@ def _page_statement(
             primary.nulls_last(),
             (_T.due_time.desc() if desc else _T.due_time.asc()).nulls_last(),
         ]
+    if completed is None:  # the board groups done tasks below open ones, whatever the sort
+        keys = [_T.completed.asc(), *keys]
     page = (
         select(*COLUMNS, func.count().over().label("total_count"))
         .where(*conds)
@@ -204,28 +223,30 @@ def _page_statement(
 
 
 async def list_tasks(
-    db: Db, user_id: int, query: TaskQuery | None = None
+    db: Connection, user_id: int, query: TaskQuery | None = None
 ) -> tuple[Sequence[TaskRow], int]:
     """One page of the user's tasks and the total matching count, in one statement."""
     query = query or TaskQuery()
     text = query.q.strip() if query.q else ""
     page, count = _page_statement(
-        query.status, query.priority is not None, bool(text), query.sort, query.order
+        query.status, query.priority is not None, bool(text), query.sort, query.order, query.due
     )
     params: dict[str, Any] = {"user_id": user_id, "limit": query.limit, "offset": query.offset}
+    if query.due is not DueFilter.any:
+        params["today"] = query.today or date.today()
     if query.priority is not None:
         params["priority"] = query.priority.value
     if text:
         params["pattern"] = f"%{_escape_like(text.lower())}%"
-    rows = (await execute(db, page, params)).all()
+    rows = (await db.execute(page, params)).all()
     if rows:
         return cast(Sequence[TaskRow], rows), int(rows[0].total_count)
-    total = 0 if query.offset == 0 else int((await execute(db, count, params)).scalar() or 0)
+    total = 0 if query.offset == 0 else int((await db.execute(count, params)).scalar() or 0)
     return [], total
 
 
-async def get_task(db: Db, user_id: int, task_id: int) -> TaskRow:
-    row = (await execute(db, _GET, _owned(user_id, task_id))).first()
+async def get_task(db: Connection, user_id: int, task_id: int) -> TaskRow:
+    row = (await db.execute(_GET, _owned(user_id, task_id))).first()
     if row is None:
         raise NotFound("Task not found")
     return cast(TaskRow, row)
@@ -236,23 +257,10 @@ class TaskLimitReached(Conflict, ValueError):
     caller as a failed tool call (its message) rather than an internal error."""
 
 
-# MAX_TASKS_PER_USER; create_app sets it from the settings (one app per process).
-_max_tasks_per_user = 5000
-
-
-def set_max_tasks_per_user(cap: int) -> None:
-    global _max_tasks_per_user  # process-wide configuration, set at start-up
-    _max_tasks_per_user = cap
-
-
-def max_tasks_per_user() -> int:
-    return _max_tasks_per_user
-
-
-async def create_task(db: Db, user_id: int, data: TaskCreate) -> TaskRow:
-    """Add a task (every door: REST, chat, MCP); Conflict once the owner has the maximum."""
+async def create_task(db: Connection, user_id: int, data: TaskCreate, *, cap: int) -> TaskRow:
+    """Add a task (every door: REST, chat, MCP); Conflict once the owner has `cap` tasks
+    (MAX_TASKS_PER_USER)."""
     now = utcnow()
-    cap = _max_tasks_per_user
     values = {
         "user_id": user_id,
         **data.model_dump(),
@@ -261,9 +269,9 @@ async def create_task(db: Db, user_id: int, data: TaskCreate) -> TaskRow:
         "cap": cap,
     }
     try:
-        row = (await execute(db, _INSERT, values)).first()
+        row = (await db.execute(_INSERT, values)).first()
     except IntegrityError:  # the only constraint an insert can break: the owner is gone
-        await db.rollback()  # (deleted after this request's authentication)
+        # (deleted after this request's authentication)
         raise Unauthorized(INVALID_TOKEN) from None
     if row is None:  # the insert's own count check found the owner at the cap
         raise TaskLimitReached(
@@ -273,7 +281,7 @@ async def create_task(db: Db, user_id: int, data: TaskCreate) -> TaskRow:
     return cast(TaskRow, row)
 
 
-async def update_task(db: Db, user_id: int, task_id: int, data: TaskUpdate) -> TaskRow:
+async def update_task(db: Connection, user_id: int, task_id: int, data: TaskUpdate) -> TaskRow:
     """Change the given fields. Clearing the due date clears the due time too; a due time
     needs a due date, in the same change or already on the task (422 InvalidField)."""
     changes = data.model_dump(exclude_unset=True)
@@ -290,7 +298,7 @@ async def update_task(db: Db, user_id: int, task_id: int, data: TaskUpdate) -> T
     params = {**_owned(user_id, task_id), "now": utcnow()}
     params.update({f"new_{field}": value for field, value in changes.items()})
     stmt = _update_statement(tuple(sorted(changes)))
-    row = (await execute(db, stmt, params)).first()
+    row = (await db.execute(stmt, params)).first()
     if row is None:
         raise NotFound("Task not found")
     return cast(TaskRow, row)
@@ -312,7 +320,7 @@ def _update_statement(fields: tuple[str, ...]) -> Any:
 
 
 async def set_completed(
-    db: Db, user_id: int, task_id: int, completed: bool | None = None
+    db: Connection, user_id: int, task_id: int, completed: bool | None = None
 ) -> TaskRow:
     """Mark done / not done; `None` toggles."""
     params = {**_owned(user_id, task_id), "now": utcnow()}
@@ -320,26 +328,177 @@ async def set_completed(
         stmt = _TOGGLE
     else:
         stmt, params["completed"] = _SET_COMPLETED, completed
-    row = (await execute(db, stmt, params)).first()
+    row = (await db.execute(stmt, params)).first()
     if row is None:
         raise NotFound("Task not found")
     return cast(TaskRow, row)
 
 
-async def delete_task(db: Db, user_id: int, task_id: int) -> TaskRow:
-    row = (await execute(db, _DELETE, _owned(user_id, task_id))).first()
-    if row is None:
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """The whole account's task counts and a signature that changes with any write to its
+    tasks (added: count and ids; deleted: count and ids; edited: updated_at)."""
+
+    counts: dict[str, int]
+    signature: tuple[Any, ...]
+
+
+def _number_of(condition: ColumnElement[bool]) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+_DUE = bindparam("today", type_=_T.due_date.type)
+_OPEN = _T.completed.is_(False)
+_SUMMARY = select(
+    func.count().label("all"),
+    _number_of(_T.completed.is_(True)).label("completed"),
+    _number_of(_OPEN & (_T.due_date == _DUE)).label("today"),
+    _number_of(_OPEN & (_T.due_date < _DUE)).label("overdue"),
+    func.max(_T.id).label("max_id"),
+    func.sum(_T.id).label("id_sum"),
+    func.max(_T.updated_at).label("last_update"),
+).where(_T.user_id == bindparam("user_id"))
+
+
+async def summary(db: Connection, user_id: int, today: date) -> Summary:
+    """Counts for the board's views and the signature of all the user's tasks: one aggregate
+    statement over the user's rows. The signature lets a poll answer "not modified" without
+    reading a page. Edits are seen through updated_at, which every write sets to its clock:
+    replicas whose clocks differ by more than the time between two edits could miss one."""
+    row = (await db.execute(_SUMMARY, {"user_id": user_id, "today": today})).one()
+    done = int(row.completed)
+    counts = {
+        "all": int(row.all),
+        "open": int(row.all) - done,
+        "completed": done,
+        "today": int(row.today),
+        "overdue": int(row.overdue),
+    }
+    return Summary(counts, (row.all, row.max_id, row.id_sum, str(row.last_update), done))
+
+
+# --- deleting and restoring ---------------------------------------------------------------
+# A deleted task is kept for a day as a tombstone (models.DeletedTask): undo puts it back with
+# its id and creation time. Deletes run several statements: callers run them in a transaction.
+
+TOMBSTONE_LIFETIME = timedelta(hours=24)
+_PURGE_BATCH = 100  # old tombstones removed per delete: a bound on the work a delete does
+_DELETED = cast(Table, DeletedTask.__table__)
+_D = _DELETED.c
+_NOW = bindparam("now", type_=_D.deleted_at.type)
+_TASK_KEYS = [c.key for c in COLUMNS]
+_PURGE = delete(_DELETED).where(
+    _D.id.in_(
+        select(_D.id)
+        .where(_D.deleted_at < bindparam("cutoff", type_=_D.deleted_at.type))
+        .order_by(_D.deleted_at)
+        .limit(_PURGE_BATCH)
+        .scalar_subquery()
+    )
+)
+
+
+def _tombstones_of(*where: ColumnElement[bool]) -> Any:
+    return insert(_DELETED).from_select(
+        ["user_id", *_TASK_KEYS, "deleted_at"], select(_T.user_id, *COLUMNS, _NOW).where(*where)
+    )
+
+
+_TOMBSTONE = _tombstones_of(*_OWNED)
+_COMPLETED_OF_USER = (_T.user_id == bindparam("user_id"), _T.completed.is_(True))
+_TOMBSTONE_COMPLETED = _tombstones_of(*_COMPLETED_OF_USER)
+# Only the tasks tombstoned just now: one completed since then stays (it has no tombstone).
+_DELETE_COMPLETED = (
+    delete(_TABLE)
+    .where(
+        *_COMPLETED_OF_USER,
+        _T.id.in_(
+            select(_D.id)
+            .where(_D.user_id == bindparam("user_id"), _D.deleted_at == _NOW)
+            .scalar_subquery()
+        ),
+    )
+    .returning(_T.id)
+)
+
+
+async def _purge_old_tombstones(db: Connection, now: datetime) -> None:
+    await db.execute(_PURGE, {"cutoff": now - TOMBSTONE_LIFETIME})
+
+
+async def delete_task(db: Connection, user_id: int, task_id: int) -> TaskRow:
+    """Delete the task, keeping a tombstone for restore_tasks (run in a transaction)."""
+    now = utcnow()
+    await _purge_old_tombstones(db, now)
+    await db.execute(_TOMBSTONE, {**_owned(user_id, task_id), "now": now})
+    row = (await db.execute(_DELETE, _owned(user_id, task_id))).first()
+    if row is None:  # nothing was tombstoned either (same conditions)
         raise NotFound("Task not found")
     return cast(TaskRow, row)
 
 
-async def delete_completed(db: Db, user_id: int) -> int:
-    result = await execute(db, _DELETE_COMPLETED, {"user_id": user_id})
-    return int(getattr(result, "rowcount", 0) or 0)
+async def delete_completed(db: Connection, user_id: int) -> list[int]:
+    """Delete the user's completed tasks, each kept as a tombstone; their ids, ascending."""
+    now = utcnow()
+    await _purge_old_tombstones(db, now)
+    params = {"user_id": user_id, "now": now}
+    await db.execute(_TOMBSTONE_COMPLETED, params)
+    return sorted(int(row.id) for row in (await db.execute(_DELETE_COMPLETED, params)).all())
 
 
-async def count_tasks(db: Db, user_id: int) -> dict[str, int]:
-    rows = await execute(db, _COUNT_BY_STATUS, {"user_id": user_id})
+# Ids go in fixed slots (unused ones hold 0, never an id): one compiled statement for every
+# batch, on the driver path too (it has no expanding IN lists).
+_RESTORE_SLOTS = 50
+_SLOT_NAMES = [f"id{i}" for i in range(_RESTORE_SLOTS)]
+_IDS = [bindparam(name, type_=Integer()) for name in _SLOT_NAMES]
+_OWN_TOMBSTONES = (_D.user_id == bindparam("user_id"), _D.id.in_(_IDS))
+_FIND_TOMBSTONES = select(_D.id).where(*_OWN_TOMBSTONES)
+_FIND_LIVE = select(_T.id).where(_T.id.in_(_IDS))
+_REVIVE = (
+    insert(_TABLE)
+    .from_select(
+        ["id", "user_id", *_TASK_KEYS[1:]],
+        select(_D.id, _D.user_id, *(_D[key] for key in _TASK_KEYS[1:])).where(
+            *_OWN_TOMBSTONES, _TASKS_UP_TO_CAP + bindparam("n", type_=Integer()) <= bindparam("cap")
+        ),
+    )
+    .returning(*COLUMNS)
+)
+_DROP_TOMBSTONES = delete(_DELETED).where(*_OWN_TOMBSTONES)
+
+
+async def restore_tasks(
+    db: Connection, user_id: int, ids: Sequence[int], *, cap: int
+) -> list[TaskRow]:
+    """Put deleted tasks back with their ids, creation times and every field, in the order
+    given: NotFound unless each has a tombstone of this user (a day at most), Conflict if a
+    task has that id, TaskLimitReached past the cap. All or nothing: run in a transaction."""
+    wanted = list(dict.fromkeys(ids))
+    restored: dict[int, TaskRow] = {}
+    for start in range(0, len(wanted), _RESTORE_SLOTS):
+        chunk = wanted[start : start + _RESTORE_SLOTS]
+        slots = dict(zip(_SLOT_NAMES, chunk + [0] * (_RESTORE_SLOTS - len(chunk)), strict=True))
+        params: dict[str, Any] = {"user_id": user_id, **slots}
+        found = {int(row.id) for row in (await db.execute(_FIND_TOMBSTONES, params)).all()}
+        missing = [task_id for task_id in chunk if task_id not in found]
+        if missing:
+            raise NotFound(f"Task {missing[0]} not found among deleted tasks")
+        if (await db.execute(_FIND_LIVE, params)).first() is not None:
+            raise Conflict("A task with this id exists already")
+        params.update(n=len(chunk), cap=cap)
+        rows = (await db.execute(_REVIVE, params)).all()
+        if len(rows) < len(chunk):  # the cap check in the insert refused the chunk
+            raise TaskLimitReached(
+                f"You have reached the limit of {cap} tasks. "
+                "Delete or clear completed tasks to restore these ones."
+            )
+        await db.execute(_DROP_TOMBSTONES, params)
+        restored.update((int(row.id), cast(TaskRow, row)) for row in rows)
+    return [restored[task_id] for task_id in wanted]
+
+
+async def count_tasks(db: Connection, user_id: int) -> dict[str, int]:
+    rows = await db.execute(_COUNT_BY_STATUS, {"user_id": user_id})
     counts = {bool(done): int(n) for done, n in rows.all()}
     pending, completed = counts.get(False, 0), counts.get(True, 0)
     return {"total": pending + completed, "pending": pending, "completed": completed}
@@ -380,7 +539,7 @@ def _listing_statement(completed: bool | None, by_priority: bool, details: bool)
 
 
 async def first_tasks(
-    db: Db,
+    db: Connection,
     user_id: int,
     *,
     completed: bool | None,
@@ -396,16 +555,16 @@ async def first_tasks(
     if priority is not None:
         params["priority"] = priority
     stmt = _listing_statement(completed, priority is not None, details)
-    rows = (await execute(db, stmt, params)).all()
+    rows = (await db.execute(stmt, params)).all()
     return cast(Sequence[TaskLine], rows), int(rows[0].total_count) if rows else 0
 
 
 async def all_tasks(
-    db: Db, user_id: int, *, completed: bool | None = None, limit: int = 2000
+    db: Connection, user_id: int, *, completed: bool | None = None, limit: int = 2000
 ) -> Sequence[TaskBrief]:
     """Every task of the user (oldest first, bounded), e.g. to resolve "the milk one" to a task."""
     params = {"user_id": user_id, "limit": limit}
-    rows = await execute(db, _all_statement(completed), params)
+    rows = await db.execute(_all_statement(completed), params)
     return cast(Sequence[TaskBrief], rows.all())
 
 
