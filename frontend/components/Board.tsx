@@ -40,6 +40,19 @@ interface Props {
   detailsOpenByDefault?: boolean;
 }
 
+// Fired after the board writes the URL itself (pushState does not fire popstate).
+const URL_CHANGED = "todo:board-url";
+
+/** The page URL's query, read from the browser: follows pushState and back/forward at once. */
+function subscribeLocation(onChange: () => void) {
+  window.addEventListener("popstate", onChange);
+  window.addEventListener(URL_CHANGED, onChange);
+  return () => {
+    window.removeEventListener("popstate", onChange);
+    window.removeEventListener(URL_CHANGED, onChange);
+  };
+}
+
 function subscribeNarrow(onChange: () => void) {
   const query = window.matchMedia(NARROW_QUERY);
   query.addEventListener("change", onChange);
@@ -47,9 +60,14 @@ function subscribeNarrow(onChange: () => void) {
 }
 
 export default function Board({ version, detailsOpenByDefault }: Props) {
-  const searchParams = useSearchParams();
-  const urlState = parseBoardState(new URLSearchParams(searchParams.toString()));
-  const { view, status, q, sort } = urlState;
+  // The server renders from the request's query; in the browser the address bar is the truth.
+  const serverSearch = useSearchParams().toString();
+  const locationSearch = useSyncExternalStore(
+    subscribeLocation,
+    () => window.location.search,
+    () => (serverSearch ? `?${serverSearch}` : ""),
+  );
+  const { view, status, q, sort } = useMemo(() => parseBoardState(new URLSearchParams(locationSearch)), [locationSearch]);
 
   const [search, setSearch] = useState(q);
   const [searchFromUrl, setSearchFromUrl] = useState(q);
@@ -59,7 +77,8 @@ export default function Board({ version, detailsOpenByDefault }: Props) {
   const [addError, setAddError] = useState<string | null>(null);
   const [titleError, setTitleError] = useState<string | null>(null);
   const [undo, setUndo] = useState<Undo | null>(null);
-  const [justAdded, setJustAdded] = useState<{ id: number; chips: string[] } | null>(null);
+  // The task quick add just created, what it understood, and the page shown before it existed.
+  const [justAdded, setJustAdded] = useState<{ task: Task; chips: string[]; before: TaskListPage | null } | null>(null);
   const [announcement, setAnnouncement] = useState("");
   const [detailsChoice, setDetailsChoice] = useState<boolean | null>(null);
   const narrow = useSyncExternalStore(
@@ -94,6 +113,7 @@ export default function Board({ version, detailsOpenByDefault }: Props) {
       const url = `${window.location.pathname}${boardSearch(next)}${window.location.hash}`;
       if (mode === "push") window.history.pushState(null, "", url);
       else window.history.replaceState(null, "", url);
+      window.dispatchEvent(new Event(URL_CHANGED));
     },
     [view, status, q, sort],
   );
@@ -149,7 +169,7 @@ export default function Board({ version, detailsOpenByDefault }: Props) {
 
   function quickAdded(task: Task, parsed: TaskDraft) {
     const chips = understoodChips(parsed);
-    setJustAdded({ id: task.id, chips });
+    setJustAdded({ task, chips, before: page });
     if (understoodTimer.current) clearTimeout(understoodTimer.current);
     understoodTimer.current = setTimeout(() => setJustAdded(null), UNDERSTOOD_MS);
     setAnnouncement(`Added “${task.title}”${chips.length ? `: ${chips.join(", ")}` : ""}.`);
@@ -224,6 +244,8 @@ export default function Board({ version, detailsOpenByDefault }: Props) {
 
   const { open, completed } = useMemo(() => groupByCompletion(tasks ?? []), [tasks]);
   const filtering = view !== "any" || status !== "all" || q !== "";
+  // Added, but the current view, filter or search leaves it out: say so instead of showing nothing.
+  const addedOutOfView = justAdded && tasks && page !== justAdded.before && !tasks.some((t) => t.id === justAdded.task.id);
   const renderItems = (items: Task[], label: string) => (
     <ul className={styles.list} aria-label={label}>
       {items.map((task) => (
@@ -233,7 +255,7 @@ export default function Board({ version, detailsOpenByDefault }: Props) {
           onToggle={toggle}
           onSave={save}
           onDelete={remove}
-          understood={justAdded?.id === task.id ? justAdded.chips : null}
+          understood={justAdded?.task.id === task.id ? justAdded.chips : null}
         />
       ))}
     </ul>
@@ -246,6 +268,20 @@ export default function Board({ version, detailsOpenByDefault }: Props) {
           Add a task
         </h2>
         <QuickAdd onAdded={quickAdded} />
+        {addedOutOfView && (
+          <p className={styles.understood} data-testid="added-out-of-view">
+            Added “{justAdded.task.title}”{justAdded.chips.length ? ":" : "."}
+            {justAdded.chips.map((chip) => (
+              <span key={chip} className={styles.chip}>
+                {chip}
+              </span>
+            ))}
+            <span>— not in this view.</span>
+            <button type="button" className={styles.disclosure} onClick={() => navigate({ view: "any", status: "all", q: "" })}>
+              Show all tasks
+            </button>
+          </p>
+        )}
         <button
           type="button"
           className={styles.disclosure}

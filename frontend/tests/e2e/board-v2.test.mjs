@@ -2,6 +2,7 @@
 // Overdue views, completed tasks grouped, clear completed with undo, undo that restores the same
 // task, state in the URL, and one request per refresh. Tasks are seeded straight on the backend.
 import assert from "node:assert/strict";
+import { createRequire } from "node:module";
 import { after, before, describe, test } from "node:test";
 
 import {
@@ -23,6 +24,7 @@ import {
 const missing = missingPrerequisite();
 if (missing && IN_CI) test("prerequisites for the board tests", () => assert.fail(`CI=true but ${missing}`));
 
+const AXE_PATH = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
 const user = { email: `board-${Date.now().toString(36)}@example.com`, password: "correct horse battery" };
 
 describe("board v2 in a real browser", { skip: missing && !IN_CI ? missing : false, concurrency: 1 }, () => {
@@ -200,6 +202,10 @@ describe("board v2 in a real browser", { skip: missing && !IN_CI ? missing : fal
   step("view, filter, sort and search live in the URL: reload keeps them, back and forward move through them", async () => {
     // After a history move React renders a moment later: wait for the controls, do not just read them.
     const pressed = (button) => button.and(page.locator("[aria-pressed=true]")).waitFor();
+    // Like the browser's buttons: some of these moves load the page again (entries from before the
+    // reload), so wait for the URL and the controls rather than for one navigation event.
+    const back = () => page.evaluate(() => history.back());
+    const forward = () => page.evaluate(() => history.forward());
     const hasValue = (selector, value) =>
       page.waitForFunction(([s, v]) => document.querySelector(s)?.value === v, [selector, value]);
 
@@ -221,23 +227,65 @@ describe("board v2 in a real browser", { skip: missing && !IN_CI ? missing : fal
     await hasValue("#search", "rent");
 
     // Typing a search replaced its entry instead of adding one per key: back goes to "Open".
-    await page.goBack();
+    await back();
     await page.waitForURL(/\?view=today&status=open$/);
     await hasValue("#search", "");
     await hasValue("#sort", "created-desc");
     await waitForTitles((await apiTasks("&due=today&status=pending")).items.map((t) => t.title));
-    await page.goBack();
+    await back();
     await page.waitForURL(/\?view=today$/);
     await pressed(statusButton("All"));
-    await page.goForward();
+    await forward();
     await page.waitForURL(/\?view=today&status=open$/);
-    await page.goForward();
+    await pressed(statusButton("Open"));
+    await forward();
     await page.waitForURL(/q=rent/);
     await hasValue("#search", "rent");
     await waitForTitles(["pay rent"]);
 
     await page.goto(frontend.url);
     await pressed(viewButton("All tasks"));
+  });
+
+  step("quick add into a view that leaves the task out says where it went", async () => {
+    await page.goto(`${frontend.url}/?view=overdue`);
+    await waitForTitles((await apiTasks("&due=overdue")).items.map((t) => t.title));
+    await page.getByLabel("Quick add").fill("call mom next friday 9am");
+    await page.getByLabel("Quick add").press("Enter");
+    const note = page.getByTestId("added-out-of-view");
+    await note.filter({ hasText: "not in this view" }).waitFor();
+    assert.match(await note.innerText(), /call mom/i);
+    await note.getByRole("button", { name: "Show all tasks" }).click();
+    await page.waitForURL((url) => url.search === "");
+    const item = page.getByTestId("task").filter({ has: page.getByTestId("task-title").getByText(/^call mom$/i) });
+    await item.getByTestId("understood").filter({ hasText: /Due .*09:00/ }).waitFor();
+    // Nothing typed: the box says what to do, tied to the field.
+    await page.getByLabel("Quick add").fill("   ");
+    await page.getByLabel("Quick add").press("Enter");
+    await page.getByText("Type a task first").waitFor();
+    assert.equal(await page.getByLabel("Quick add").getAttribute("aria-invalid"), "true");
+    assert.equal(await page.getByLabel("Quick add").getAttribute("aria-describedby"), "quick-add-error");
+  });
+
+  step("no accessibility violations on the v2 board: views, groups, quick add with an error (axe-core)", async () => {
+    const audit = await browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true, storageState: await page.context().storageState() });
+    try {
+      const p = await audit.newPage();
+      p.setDefaultTimeout(15_000);
+      await p.goto(frontend.url);
+      await p.getByRole("heading", { name: /^Completed \(/ }).waitFor();
+      await p.getByLabel("Quick add").press("Enter");
+      await p.getByText("Type a task first").waitFor();
+      await p.addScriptTag({ path: AXE_PATH });
+      const violations = await p.evaluate(async () => {
+        // The board's own part of the page; the page frame (headings, landmarks) is checked in app.test.
+        const r = await axe.run("#main", { resultTypes: ["violations"] });
+        return r.violations.map((v) => `${v.id} (${v.impact}): ${v.help} (${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")})`);
+      });
+      assert.deepEqual(violations, []);
+    } finally {
+      await audit.close();
+    }
   });
 
   step("one refresh is one GET /api/tasks (counts included); the next polls are answered 304", async () => {
