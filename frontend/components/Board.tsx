@@ -78,7 +78,7 @@ export default function Board({ version, detailsOpenByDefault }: Props) {
   const [titleError, setTitleError] = useState<string | null>(null);
   const [undo, setUndo] = useState<Undo | null>(null);
   // The task quick add just created, what it understood, and the page shown before it existed.
-  const [justAdded, setJustAdded] = useState<{ task: Task; chips: string[]; before: TaskListPage | null } | null>(null);
+  const [justAdded, setJustAdded] = useState<{ task: Task; chips: string[]; before: TaskPage | null } | null>(null);
   const [announcement, setAnnouncement] = useState("");
   const [detailsChoice, setDetailsChoice] = useState<boolean | null>(null);
   const narrow = useSyncExternalStore(
