@@ -131,3 +131,15 @@ async def test_waiting_for_a_connection_times_out(database_url: str) -> None:
         await asyncio.wait_for(database.connection().execute(_NAME, {"email": "x"}), 2)
     finally:
         await database.dispose()
+
+
+async def test_blocks_do_not_nest(database: Database) -> None:
+    """A nested block would commit the outer one's writes early: refused, and the outer block
+    is rolled back as for any error."""
+    db, email = database.connection(), _email()
+    with pytest.raises(RuntimeError, match="do not nest"):
+        async with db.transaction():
+            await _add(db, email)
+            async with db.transaction():
+                pass
+    assert await _name(database, email) is None

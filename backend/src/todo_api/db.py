@@ -338,7 +338,9 @@ class Connection:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
         """The block's writes in one transaction, committed when it ends, rolled back if it
-        raises; the pooled connection is kept between its statements."""
+        raises; the pooled connection is kept between its statements. Blocks do not nest."""
+        if self._in_block:
+            raise RuntimeError("transaction() blocks do not nest")
         self._in_block = True
         try:
             yield self
