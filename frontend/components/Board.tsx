@@ -14,7 +14,7 @@ import {
   type BoardState,
 } from "@/lib/board-state";
 import { SORT_OPTIONS, todayIso } from "@/lib/format";
-import type { ClearCompletedResult, ParsedTask, RestoreResult, SortKey, Task, TaskInput, TaskListPage } from "@/lib/types";
+import type { DeletedTasks, RestoredTasks, SortKey, Task, TaskDraft, TaskInput, TaskPage } from "@/lib/types";
 import { useLivePage } from "@/lib/use-live-page";
 
 import styles from "./Board.module.css";
@@ -78,7 +78,7 @@ export default function Board({ version, detailsOpenByDefault }: Props) {
   const [titleError, setTitleError] = useState<string | null>(null);
   const [undo, setUndo] = useState<Undo | null>(null);
   // The task quick add just created, what it understood, and the page shown before it existed.
-  const [justAdded, setJustAdded] = useState<{ task: Task; chips: string[]; before: TaskListPage | null } | null>(null);
+  const [justAdded, setJustAdded] = useState<{ task: Task; chips: string[]; before: TaskPage | null } | null>(null);
   const [announcement, setAnnouncement] = useState("");
   const [detailsChoice, setDetailsChoice] = useState<boolean | null>(null);
   const narrow = useSyncExternalStore(
@@ -102,7 +102,7 @@ export default function Board({ version, detailsOpenByDefault }: Props) {
     () => tasksUrl({ view, status, q, sort }, todayIso()),
     [view, status, q, sort],
   );
-  const { page, error: loadError, loading, refresh } = useLivePage<TaskListPage>(makeUrl, version);
+  const { page, error: loadError, loading, refresh } = useLivePage<TaskPage>(makeUrl, version);
   const tasks = page?.items ?? null;
   const counts = page?.counts ?? null;
 
@@ -167,7 +167,7 @@ export default function Board({ version, detailsOpenByDefault }: Props) {
     }
   }
 
-  function quickAdded(task: Task, parsed: ParsedTask) {
+  function quickAdded(task: Task, parsed: TaskDraft) {
     const chips = understoodChips(parsed);
     setJustAdded({ task, chips, before: page });
     if (understoodTimer.current) clearTimeout(understoodTimer.current);
@@ -215,7 +215,7 @@ export default function Board({ version, detailsOpenByDefault }: Props) {
   async function clearCompleted() {
     setActionError(null);
     try {
-      const { deleted } = await api<ClearCompletedResult>("/api/tasks/completed", { method: "DELETE" });
+      const { deleted } = await api<DeletedTasks>("/api/tasks/completed", { method: "DELETE" });
       if (deleted.length) {
         offerUndo({ message: `Cleared ${deleted.length} completed ${deleted.length === 1 ? "task" : "tasks"}.`, ids: deleted });
       } else {
@@ -234,7 +234,7 @@ export default function Board({ version, detailsOpenByDefault }: Props) {
     if (undoTimer.current) clearTimeout(undoTimer.current);
     try {
       // The backend keeps what was deleted: the tasks come back with their ids and creation times.
-      const { restored } = await api<RestoreResult>("/api/tasks/restore", { method: "POST", body: { ids } });
+      const { restored } = await api<RestoredTasks>("/api/tasks/restore", { method: "POST", body: { ids } });
       setAnnouncement(restored.length === 1 ? `Restored “${restored[0]!.title}”.` : `Restored ${restored.length} tasks.`);
       refresh();
     } catch (err) {

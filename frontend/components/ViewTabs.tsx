@@ -1,28 +1,29 @@
 "use client";
 // The board's two choices: which due dates (All / Today / Overdue) and which status (All / Open /
-// Completed). Counts come with the page of tasks (TaskListPage.counts), never from extra requests.
-import type { DueView, TaskCounts, TaskStatus } from "@/lib/types";
+// Completed). Counts come with the page of tasks (TaskPage.counts), never from extra requests.
+import type { BoardStatus } from "@/lib/board-state";
+import type { DueFilter, TaskCounts } from "@/lib/types";
 
 import styles from "./Board.module.css";
 
-const VIEWS: { key: DueView; label: string; count: keyof TaskCounts }[] = [
+const VIEWS: { key: DueFilter; label: string; count: keyof TaskCounts }[] = [
   { key: "any", label: "All tasks", count: "all" },
   { key: "today", label: "Today", count: "today" },
   { key: "overdue", label: "Overdue", count: "overdue" },
 ];
 
-const STATUSES: { key: TaskStatus; label: string; count: keyof TaskCounts }[] = [
+const STATUSES: { key: BoardStatus; label: string; count: keyof TaskCounts }[] = [
   { key: "all", label: "All", count: "all" },
   { key: "open", label: "Open", count: "open" },
   { key: "completed", label: "Completed", count: "completed" },
 ];
 
 interface Props {
-  view: DueView;
-  status: TaskStatus;
+  view: DueFilter;
+  status: BoardStatus;
   counts: TaskCounts | null;
-  onView: (view: DueView) => void;
-  onStatus: (status: TaskStatus) => void;
+  onView: (view: DueFilter) => void;
+  onStatus: (status: BoardStatus) => void;
 }
 
 export default function ViewTabs({ view, status, counts, onView, onStatus }: Props) {

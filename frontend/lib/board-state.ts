@@ -1,19 +1,23 @@
 // The board's view, filter, search and sort, kept in the page URL (?view=today&status=open&q=…&sort=…).
 // Pure functions: unit-tested in tests/unit/board.test.mjs.
 import { SORT_OPTIONS, describeDue, withDueTime } from "./format";
-import type { DueView, ParsedTask, SortKey, Task, TaskStatus } from "./types";
+import type { DueFilter, SortKey, StatusFilter, Task, TaskDraft } from "./types";
+
+/** The board's status filter as the URL and the buttons say it ("open"; the API says "pending"). */
+export type BoardStatus = "all" | "open" | "completed";
 
 export interface BoardState {
-  view: DueView;
-  status: TaskStatus;
+  view: DueFilter;
+  status: BoardStatus;
   q: string;
   sort: SortKey;
 }
 
 export const DEFAULT_BOARD_STATE: BoardState = { view: "any", status: "all", q: "", sort: "created-desc" };
 
-const VIEWS: readonly DueView[] = ["any", "today", "overdue"];
-const STATUSES: readonly TaskStatus[] = ["all", "open", "completed"];
+const VIEWS: readonly DueFilter[] = ["any", "today", "overdue"];
+const STATUSES: readonly BoardStatus[] = ["all", "open", "completed"];
+const API_STATUS: Record<BoardStatus, StatusFilter> = { all: "all", open: "pending", completed: "completed" };
 /** The most tasks one page shows; the board has no paging. */
 export const PAGE_LIMIT = 200;
 
@@ -50,7 +54,7 @@ export function boardSearch(state: BoardState): string {
 export function tasksUrl(state: BoardState, today: string): string {
   const option = SORT_OPTIONS.find((o) => o.key === state.sort) ?? SORT_OPTIONS[0]!;
   const params = new URLSearchParams({
-    status: state.status,
+    status: API_STATUS[state.status],
     due: state.view,
     sort: option.sort,
     order: option.order,
@@ -67,7 +71,7 @@ export function groupByCompletion(tasks: Task[]): { open: Task[]; completed: Tas
 }
 
 /** What quick add understood, as short chips: ["Due Tomorrow, 17:00", "High priority", "#shop"]. */
-export function understoodChips(draft: Pick<ParsedTask, "due_date" | "due_time" | "priority" | "tags">, now = new Date()): string[] {
+export function understoodChips(draft: Pick<TaskDraft, "due_date" | "due_time" | "priority" | "tags">, now = new Date()): string[] {
   const chips: string[] = [];
   if (draft.due_date) chips.push(`Due ${withDueTime(describeDue(draft.due_date, now).text, draft.due_time)}`);
   if (draft.priority !== "medium") chips.push(`${draft.priority.charAt(0).toUpperCase()}${draft.priority.slice(1)} priority`);

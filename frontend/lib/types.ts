@@ -28,6 +28,8 @@ export interface TaskPage {
   total: number;
   limit: number;
   offset: number;
+  /** The whole account's counts, whatever the page's filters (one request gives list and tabs). */
+  counts: TaskCounts;
 }
 
 export interface TaskInput {
@@ -66,14 +68,11 @@ export interface ChatMessage {
   created_at: string;
 }
 
-// --- board v2 (issue #19): views, counts, quick add, restore -----------------------------------
+// --- board v2 (issue #19); the names match the backend's schemas --------------------------------
 
-/** The status filter of GET /api/tasks since v2 ("open" replaces "pending"). */
-export type TaskStatus = "all" | "open" | "completed";
-/** The due-date view of GET /api/tasks: `due=any|today|overdue`. */
-export type DueView = "any" | "today" | "overdue";
+/** GET /api/tasks `due=`: "today" and "overdue" are open tasks due on / before the client's date. */
+export type DueFilter = "any" | "today" | "overdue";
 
-/** Sent with every page of tasks, so one request per refresh gives the list and every counter. */
 export interface TaskCounts {
   all: number;
   open: number;
@@ -82,12 +81,8 @@ export interface TaskCounts {
   overdue: number;
 }
 
-export interface TaskListPage extends TaskPage {
-  counts: TaskCounts;
-}
-
-/** POST /api/tasks/parse: what the quick-add text means; nothing is created. */
-export interface ParsedTask {
+/** POST /api/tasks/parse: a task read from one line ("buy bread tomorrow 5pm !high #shop"). */
+export interface TaskDraft {
   title: string;
   description: string;
   priority: Priority;
@@ -96,10 +91,12 @@ export interface ParsedTask {
   tags: string[];
 }
 
-export interface RestoreResult {
-  restored: Task[];
+/** DELETE /api/tasks/completed. */
+export interface DeletedTasks {
+  deleted: number[];
 }
 
-export interface ClearCompletedResult {
-  deleted: number[];
+/** POST /api/tasks/restore (body: { ids }). */
+export interface RestoredTasks {
+  restored: Task[];
 }
