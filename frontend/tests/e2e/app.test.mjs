@@ -227,7 +227,7 @@ describe("todo app in a real browser", { skip: missing && !IN_CI ? missing : fal
     await input.press("Enter");
     const reply = chat.getByTestId("chat-assistant").last();
     await reply.waitFor({ timeout: 30_000 });
-    await chat.getByRole("list", { name: "Actions taken" }).first().waitFor({ state: "attached" }); // collapsed in a <details> by default
+    await chat.getByRole("list", { name: "Actions taken", includeHidden: true }).first().waitFor({ state: "attached" }); // collapsed in a <details> by default
     await taskList().getByText(/water the plants/i).waitFor();
     assert.equal(await input.inputValue(), "", "the input is cleared after sending");
     await page.screenshot({ path: screenshotPath("chat") });
