@@ -55,10 +55,12 @@ test-backend: setup ## API, service, migration tests on SQLite and PostgreSQL (t
 
 # The lowest versions backend/pyproject.toml allows (uv's lowest-direct resolution), in their own
 # venv so uv.lock and backend/.venv stay as they are: a lower bound nobody runs is a guess.
-# The whole backend suite takes 5-15 min, so this runs a representative part on both databases:
+# The venv sits at the top, outside backend/, which the image tests copy as a build context.
+# The whole backend suite takes 5-15 min on a shared 2-vCPU machine, so this runs a
+# representative part (~2 CPU-minutes) on both databases:
 # the API, MCP (mcp), the LLM provider (openai), migrations (alembic), the chat API, the rule
 # corpus read directly and the unit tier. LOWEST_TESTS=backend/tests runs all of it.
-LOWEST_VENV := $(BACKEND)/.venv-lowest
+LOWEST_VENV := .venv-lowest
 LOWEST_PYTHON ?= 3.11
 LOWEST_TESTS ?= $(BACKEND)/tests/api $(BACKEND)/tests/unit $(BACKEND)/tests/test_mcp.py \
 	$(BACKEND)/tests/test_migrations.py $(BACKEND)/tests/agent/test_llm_provider.py \
