@@ -183,15 +183,16 @@ def create_app() -> FastAPI:
         """The account's counts and a signature of its tasks: one aggregate statement."""
         db = state["db"]
         today = date.today()
-        day = today.isoformat() if db.param(1) == "?" else today
         p1, p2 = db.param(1), db.param(2)
+        # SQLite's "?" are positional: the day twice, then the user.
+        args = (today.isoformat(), today.isoformat(), uid) if p1 == "?" else (uid, today)
         (row,) = await db.fetch(
             "SELECT count(*), "
             "coalesce(sum(CASE WHEN completed THEN 1 ELSE 0 END), 0), "
             f"coalesce(sum(CASE WHEN NOT completed AND due_date = {p2} THEN 1 ELSE 0 END), 0), "
             f"coalesce(sum(CASE WHEN NOT completed AND due_date < {p2} THEN 1 ELSE 0 END), 0), "
             f"max(id), sum(id), max(updated_at) FROM tasks WHERE user_id = {p1}",
-            (uid, day),
+            args,
         )
         total, done = int(row[0]), int(row[1])
         counts = {

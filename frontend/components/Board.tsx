@@ -14,7 +14,7 @@ import {
   type BoardState,
 } from "@/lib/board-state";
 import { SORT_OPTIONS, todayIso } from "@/lib/format";
-import type { DeletedTasks, TaskDraft, RestoredTasks, SortKey, Task, TaskInput, TaskPage } from "@/lib/types";
+import type { DeletedTasks, RestoredTasks, SortKey, Task, TaskDraft, TaskInput, TaskPage } from "@/lib/types";
 import { useLivePage } from "@/lib/use-live-page";
 
 import styles from "./Board.module.css";

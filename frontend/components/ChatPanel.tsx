@@ -310,7 +310,7 @@ const ChatPanel = forwardRef<ChatPanelHandle, Props>(function ChatPanel({ onTask
       </form>
       <div className={styles.footer}>
         <p id="chat-hint" className={styles.hint}>
-          <span className={styles.keyboardOnly}>Enter sends · Shift+Enter adds a new line · / or Alt+C jumps here</span>
+          <span className={styles.keyboardOnly}>Enter sends · Shift+Enter: new line · / or Alt+C: back here</span>
         </p>
         <p id="chat-counter" className={tooLong ? styles.counterOver : styles.counter} hidden={!showCounter} data-testid="chat-counter">
           {length.toLocaleString("en-GB")} / {CHAT_MAX_CHARS.toLocaleString("en-GB")} characters

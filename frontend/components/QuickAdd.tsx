@@ -8,6 +8,7 @@ import { todayIso } from "@/lib/format";
 import type { TaskDraft, Task } from "@/lib/types";
 
 import styles from "./Board.module.css";
+import FieldError, { fieldA11y } from "./FieldError";
 
 interface Props {
   /** Called with the created task and what the parser understood. */
@@ -68,8 +69,7 @@ export default function QuickAdd({ onAdded }: Props) {
         autoComplete="off"
         enterKeyHint="done"
         placeholder="Add a task — try ‘buy bread tomorrow 5pm !high’"
-        aria-describedby={error ? "quick-add-error" : "quick-add-hint"}
-        aria-invalid={error ? true : undefined}
+        {...fieldA11y("quick-add", error, "quick-add-hint")}
         onChange={(e) => {
           setText(e.target.value);
           if (error) setError(null);
@@ -78,15 +78,12 @@ export default function QuickAdd({ onAdded }: Props) {
       <button type="submit" className="btn btn-primary" disabled={busy}>
         {busy ? "Adding…" : "Add"}
       </button>
-      {error ? (
-        <p id="quick-add-error" className={styles.fieldError}>
-          {error}
-        </p>
-      ) : (
-        <p id="quick-add-hint" className={styles.hint}>
-          Dates (“tomorrow”, “fri 5pm”), <code>!high</code> or <code>!low</code>, and <code>#tags</code> are understood.
-        </p>
-      )}
+      <p id="quick-add-hint" className={styles.hint}>
+        Dates (“tomorrow”, “fri 5pm”), <code>!high</code> or <code>!low</code>, and <code>#tags</code> are understood.
+      </p>
+      <div className={styles.quickError}>
+        <FieldError fieldId="quick-add" message={error} />
+      </div>
     </form>
   );
 }

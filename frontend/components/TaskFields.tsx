@@ -3,6 +3,7 @@
 import type { Priority, TaskInput } from "@/lib/types";
 
 import styles from "./Board.module.css";
+import FieldError, { fieldA11y } from "./FieldError";
 
 interface Props {
   idPrefix: string;
@@ -15,7 +16,6 @@ interface Props {
 }
 
 export default function TaskFields({ idPrefix, value, onChange, titleRef, compact, titleError }: Props) {
-  const titleErrorId = `${idPrefix}-title-error`;
   return (
     <div className={compact ? styles.fieldsCompact : styles.fields}>
       <div className={`${styles.field} ${styles.titleField}`}>
@@ -27,15 +27,10 @@ export default function TaskFields({ idPrefix, value, onChange, titleRef, compac
           maxLength={200}
           required
           placeholder="What needs doing?"
-          aria-invalid={titleError ? true : undefined}
-          aria-describedby={titleError ? titleErrorId : undefined}
+          {...fieldA11y(`${idPrefix}-title`, titleError)}
           onChange={(e) => onChange({ ...value, title: e.target.value })}
         />
-        {titleError && (
-          <p id={titleErrorId} className={styles.fieldError}>
-            {titleError}
-          </p>
-        )}
+        <FieldError fieldId={`${idPrefix}-title`} message={titleError} />
       </div>
       <div className={styles.field}>
         <label htmlFor={`${idPrefix}-priority`}>Priority</label>

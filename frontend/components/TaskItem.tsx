@@ -111,20 +111,23 @@ export default function TaskItem({ task, onToggle, onSave, onDelete, understood 
       data-testid="task"
       data-task-id={task.id}
     >
-      <input
-        type="checkbox"
-        className={styles.check}
-        checked={checked}
-        disabled={busy}
-        aria-label={task.completed ? `Reopen “${task.title}”` : `Mark “${task.title}” as done`}
-        onChange={async () => {
-          setBusy(true);
-          setChecked(!task.completed);
-          const ok = await onToggle(task);
-          if (!ok) setChecked(task.completed);
-          setBusy(false);
-        }}
-      />
+      {/* The label widens the tap target on touch screens without changing the layout. */}
+      <label className={styles.checkTarget}>
+        <input
+          type="checkbox"
+          className={styles.check}
+          checked={checked}
+          disabled={busy}
+          aria-label={task.completed ? `Reopen “${task.title}”` : `Mark “${task.title}” as done`}
+          onChange={async () => {
+            setBusy(true);
+            setChecked(!task.completed);
+            const ok = await onToggle(task);
+            if (!ok) setChecked(task.completed);
+            setBusy(false);
+          }}
+        />
+      </label>
       <div className={styles.itemBody}>
         <div className={styles.itemTitle} data-testid="task-title">
           {task.title}

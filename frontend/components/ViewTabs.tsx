@@ -1,7 +1,8 @@
 "use client";
 // The board's two choices: which due dates (All / Today / Overdue) and which status (All / Open /
 // Completed). Counts come with the page of tasks (TaskPage.counts), never from extra requests.
-import type { DueFilter, TaskCounts, TaskStatus } from "@/lib/types";
+import type { BoardStatus } from "@/lib/board-state";
+import type { DueFilter, TaskCounts } from "@/lib/types";
 
 import styles from "./Board.module.css";
 
@@ -11,7 +12,7 @@ const VIEWS: { key: DueFilter; label: string; count: keyof TaskCounts }[] = [
   { key: "overdue", label: "Overdue", count: "overdue" },
 ];
 
-const STATUSES: { key: TaskStatus; label: string; count: keyof TaskCounts }[] = [
+const STATUSES: { key: BoardStatus; label: string; count: keyof TaskCounts }[] = [
   { key: "all", label: "All", count: "all" },
   { key: "open", label: "Open", count: "open" },
   { key: "completed", label: "Completed", count: "completed" },
@@ -19,10 +20,10 @@ const STATUSES: { key: TaskStatus; label: string; count: keyof TaskCounts }[] = 
 
 interface Props {
   view: DueFilter;
-  status: TaskStatus;
+  status: BoardStatus;
   counts: TaskCounts | null;
   onView: (view: DueFilter) => void;
-  onStatus: (status: TaskStatus) => void;
+  onStatus: (status: BoardStatus) => void;
 }
 
 export default function ViewTabs({ view, status, counts, onView, onStatus }: Props) {

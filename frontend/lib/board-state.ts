@@ -1,11 +1,14 @@
 // The board's view, filter, search and sort, kept in the page URL (?view=today&status=open&q=…&sort=…).
 // Pure functions: unit-tested in tests/unit/board.test.mjs.
 import { SORT_OPTIONS, describeDue, withDueTime } from "./format";
-import type { DueFilter, TaskDraft, SortKey, Task, TaskStatus } from "./types";
+import type { DueFilter, SortKey, StatusFilter, Task, TaskDraft } from "./types";
+
+/** The board's status filter as the URL and the buttons say it ("open"; the API says "pending"). */
+export type BoardStatus = "all" | "open" | "completed";
 
 export interface BoardState {
   view: DueFilter;
-  status: TaskStatus;
+  status: BoardStatus;
   q: string;
   sort: SortKey;
 }
@@ -13,7 +16,8 @@ export interface BoardState {
 export const DEFAULT_BOARD_STATE: BoardState = { view: "any", status: "all", q: "", sort: "created-desc" };
 
 const VIEWS: readonly DueFilter[] = ["any", "today", "overdue"];
-const STATUSES: readonly TaskStatus[] = ["all", "open", "completed"];
+const STATUSES: readonly BoardStatus[] = ["all", "open", "completed"];
+const API_STATUS: Record<BoardStatus, StatusFilter> = { all: "all", open: "pending", completed: "completed" };
 /** The most tasks one page shows; the board has no paging. */
 export const PAGE_LIMIT = 200;
 
@@ -50,7 +54,7 @@ export function boardSearch(state: BoardState): string {
 export function tasksUrl(state: BoardState, today: string): string {
   const option = SORT_OPTIONS.find((o) => o.key === state.sort) ?? SORT_OPTIONS[0]!;
   const params = new URLSearchParams({
-    status: state.status === "open" ? "pending" : state.status,
+    status: API_STATUS[state.status],
     due: state.view,
     sort: option.sort,
     order: option.order,

@@ -395,3 +395,12 @@ async def test_batch_restore_refuses_bad_ids_with_422(
     resp = await client.post("/api/tasks/restore", json=body, headers=user.headers)
     assert resp.status_code == 422, resp.text
     assert resp.json()["detail"][0]["loc"][:2] == ["body", "ids"]
+
+
+async def test_a_draft_never_has_more_tags_than_a_task_may(
+    client: httpx.AsyncClient, user: UserCtx
+) -> None:
+    tags = [f"t{i}" for i in range(21)]
+    draft = await _parse(client, user, "sort photos " + " ".join(f"#{t}" for t in tags))
+    assert draft["tags"] == tags[:20] and draft["title"] == "sort photos #t20"
+    await _create(client, user, **draft)

@@ -264,7 +264,7 @@ describe("board v2 in a real browser", { skip: missing && !IN_CI ? missing : fal
     await page.getByLabel("Quick add").press("Enter");
     await page.getByText("Type a task first").waitFor();
     assert.equal(await page.getByLabel("Quick add").getAttribute("aria-invalid"), "true");
-    assert.equal(await page.getByLabel("Quick add").getAttribute("aria-describedby"), "quick-add-error");
+    assert.equal(await page.getByLabel("Quick add").getAttribute("aria-describedby"), "quick-add-hint quick-add-error");
   });
 
   step("no accessibility violations on the v2 board: views, groups, quick add with an error (axe-core)", async () => {
@@ -337,6 +337,15 @@ describe("board v2 in a real browser", { skip: missing && !IN_CI ? missing : fal
       assert.equal(await p.getByRole("button", { name: /Hide the detailed form/ }).getAttribute("aria-expanded"), "true");
       const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(overflow <= 0, `no horizontal scrolling (overflow ${overflow}px)`);
+      // Every control of the board is a 44 px touch target (a checkbox counts with its label).
+      const small = await p.evaluate(() =>
+        [...document.querySelectorAll("#main button, #main input, #main select, #main textarea, #main a[href]")]
+          .filter((el) => el.getBoundingClientRect().width > 0 && !el.closest(".visually-hidden"))
+          .map((el) => ({ el, box: (el.type === "checkbox" && el.closest("label") ? el.closest("label") : el).getBoundingClientRect() }))
+          .filter(({ box }) => box.width < 43.5 || box.height < 43.5)
+          .map(({ el, box }) => `${el.tagName} "${(el.getAttribute("aria-label") || el.textContent || el.id).trim().slice(0, 30)}" ${Math.round(box.width)}x${Math.round(box.height)}`),
+      );
+      assert.deepEqual(small, []);
       await p.screenshot({ path: screenshotPath("board-v2-phone") });
     } finally {
       await phone.close();

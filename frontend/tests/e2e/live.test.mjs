@@ -109,7 +109,8 @@ describe("the live board", { skip: missing && !IN_CI ? missing : false, concurre
       const input = chat.getByLabel("Message the assistant");
       await input.fill("Add water the plants tomorrow");
       await input.press("Enter");
-      await chat.getByRole("list", { name: "Actions taken" }).first().waitFor({ timeout: 30_000 });
+      // The reply lists its actions in a collapsed <details>: present, not shown.
+      await chat.getByRole("list", { name: "Actions taken", includeHidden: true }).first().waitFor({ state: "attached", timeout: 30_000 });
       since = Date.now();
       await seenWithin(since, page.getByTestId("task-title").getByText(/water the plants/i));
     } finally {

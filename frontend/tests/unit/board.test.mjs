@@ -25,7 +25,7 @@ test("one API URL carries the view, status, search, sort and the browser's date"
   const url = new URL(tasksUrl({ view: "overdue", status: "open", q: "dentist", sort: "priority-desc" }, "2026-12-04"), "http://x");
   assert.equal(url.pathname, "/api/tasks");
   assert.deepEqual(Object.fromEntries(url.searchParams), {
-    status: "pending", // the board's "open" is the API's "pending"
+    status: "pending", // the URL says "open", the API "pending"
     due: "overdue",
     sort: "priority",
     order: "desc",

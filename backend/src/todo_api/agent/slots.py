@@ -84,6 +84,7 @@ _UPDATE_PRIORITY_PATTERNS = [
     *_PRIORITY_PATTERNS[1:],
 ]
 
+MAX_TAGS = 20  # TaskCreate's limit
 # Quick-add markers, as todo apps write them: "!high" (or !h, !1), "#shop".
 _MARKED_LEVEL = {
     **dict.fromkeys(("high", "h", "1"), "high"),
@@ -109,6 +110,8 @@ def take_markers(text: str) -> tuple[str | None, list[str], str]:
         if m.group(1).isdigit():
             return m.group(0)
         if m.group(1) not in tags:
+            if len(tags) == MAX_TAGS:  # a task holds no more (TaskCreate): the rest stays text
+                return m.group(0)
             tags.append(m.group(1))
         return " "
 
