@@ -8,7 +8,7 @@ BACKEND := backend
 PYRUN := $(UV) run --project $(BACKEND) --frozen
 
 # Every suite `make test` runs, in order: quick checks first, slow system tests last.
-TEST_TARGETS := lint typecheck test-backend
+TEST_TARGETS := lint typecheck test-unit test-backend test-backend-lowest
 TEST_TARGETS += bench-quick
 TEST_TARGETS += test-deploy test-e2e-k8s
 TEST_TARGETS += check-api-types test-frontend test-e2e
@@ -45,9 +45,35 @@ lint: setup ## ruff lint + format check on all Python
 typecheck: setup ## mypy (strict) on the backend package
 	cd $(BACKEND) && $(UV) run --frozen mypy
 
+.PHONY: test-unit
+test-unit: setup ## fast unit tier (< 20 s): dates, matching, the chat's rule table, text rules; no server, no database
+	$(PYRUN) pytest $(BACKEND)/tests/unit
+
 .PHONY: test-backend
-test-backend: setup ## API, service, migration tests on SQLite and PostgreSQL
-	$(PYRUN) pytest backend/tests
+test-backend: setup ## API, service, migration tests on SQLite and PostgreSQL (the unit tier is test-unit)
+	$(PYRUN) pytest backend/tests --ignore=$(BACKEND)/tests/unit
+
+# The lowest versions backend/pyproject.toml allows (uv's lowest-direct resolution), in their own
+# venv so uv.lock and backend/.venv stay as they are: a lower bound nobody runs is a guess.
+# The venv sits at the top, outside backend/, which the image tests copy as a build context.
+# The whole backend suite takes 5-15 min on a shared 2-vCPU machine, so this runs a
+# representative part (~2 CPU-minutes) on both databases:
+# the API, MCP (mcp), the LLM provider (openai), migrations (alembic), the chat API, the rule
+# corpus read directly and the unit tier. LOWEST_TESTS=backend/tests runs all of it.
+LOWEST_VENV := .venv-lowest
+LOWEST_PYTHON ?= 3.11
+LOWEST_TESTS ?= $(BACKEND)/tests/api $(BACKEND)/tests/unit $(BACKEND)/tests/test_mcp.py \
+	$(BACKEND)/tests/test_migrations.py $(BACKEND)/tests/agent/test_llm_provider.py \
+	$(BACKEND)/tests/agent/test_chat_api.py $(BACKEND)/tests/agent/test_understand_corpus.py
+
+.PHONY: test-backend-lowest
+test-backend-lowest: uv ## backend tests on the LOWEST dependency versions pyproject allows (needs PyPI; uv.lock untouched)
+	$(UV) venv --quiet --allow-existing --python $(LOWEST_PYTHON) $(LOWEST_VENV)
+	$(UV) pip compile --quiet --resolution lowest-direct --python $(LOWEST_VENV)/bin/python \
+		$(BACKEND)/pyproject.toml --group $(BACKEND)/pyproject.toml:dev -o $(LOWEST_VENV)/requirements.txt
+	$(UV) pip sync --quiet --python $(LOWEST_VENV)/bin/python $(LOWEST_VENV)/requirements.txt
+	$(UV) pip install --quiet --python $(LOWEST_VENV)/bin/python --no-deps -e $(BACKEND)
+	$(LOWEST_VENV)/bin/python -m pytest $(LOWEST_TESTS) $(PYTEST_ARGS)
 
 .PHONY: fmt
 fmt: setup ## format Python code

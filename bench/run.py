@@ -74,6 +74,7 @@ SCENARIOS: dict[str, tuple[str, float | None, str]] = {
     "mixed": ("mixed 80 % list / 10 % create / 10 % complete", 0.6, "the above"),
 }
 CHAT = ("chat_add", "chat_left")
+WRITES = ("create", "chat_add")  # every request adds a task (mixed: one in ten)
 LIST_P99_TARGET_MS = 100.0
 
 
@@ -95,12 +96,18 @@ def machine_info() -> dict[str, str]:
         pass
     mem_gib = psutil.virtual_memory().total / 2**30
     return {
+        "load_start": load_average(),
         "nproc": str(os.cpu_count()),
         "cpu": cpu,
         "memory": f"{mem_gib:.1f} GiB",
         "kernel": platform.release(),
         "os": _os_name(),
     }
+
+
+def load_average() -> str:
+    """The 1-, 5- and 15-minute load averages: how busy the machine was around the run."""
+    return " / ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
 def _os_name() -> str:
@@ -368,6 +375,7 @@ class Run:
     requests: int
     app_cpu: float  # cores the app's processes used during the run
     client_cpu: float  # cores wrk used
+    machine_cpu: float = 0.0  # cores busy machine-wide: app, wrk, database and anything else
 
     @property
     def cpu_ms(self) -> float:
@@ -391,19 +399,29 @@ class Result:
             requests=sum(r.requests for r in runs),
             app_cpu=statistics.median(r.app_cpu for r in runs),
             client_cpu=statistics.median(r.client_cpu for r in runs),
+            machine_cpu=statistics.median(r.machine_cpu for r in runs),
         )
+
+    def round_ratios(self) -> list[float]:
+        """ours / reference req/s per round (the two run back to back within a round)."""
+        return [o.rps / r.rps if r.rps else 0.0 for o, r in zip(self.ours, self.ref, strict=True)]
+
+    def round_cpu_ratios(self) -> list[float]:
+        return [
+            r.cpu_ms / o.cpu_ms if o.cpu_ms else 0.0
+            for o, r in zip(self.ours, self.ref, strict=True)
+        ]
 
     @property
     def ratio(self) -> float:
-        ref = self.summary(self.ref).rps
-        return self.summary(self.ours).rps / ref if ref else 0.0
+        """The median of the rounds' ratios: each round pairs runs made back to back."""
+        return statistics.median(self.round_ratios())
 
     @property
     def cpu_ratio(self) -> float:
-        """Reference CPU per request / ours: the throughput ratio if both had the CPU to
-        themselves."""
-        ours = self.summary(self.ours).cpu_ms
-        return self.summary(self.ref).cpu_ms / ours if ours else 0.0
+        """Reference CPU per request / ours, median of the rounds: the throughput ratio if both
+        had the CPU to themselves."""
+        return statistics.median(self.round_cpu_ratios())
 
 
 def run_wrk(
@@ -433,9 +451,11 @@ def run_wrk(
     ]
     cpu_before = server.cpu_seconds()
     usage_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    psutil.cpu_percent()  # starts the machine-wide measurement
     started = time.monotonic()
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60, check=False)
     wall = time.monotonic() - started
+    machine_cpu = psutil.cpu_percent() / 100 * (os.cpu_count() or 1)
     usage_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     app_cpu = (server.cpu_seconds() - cpu_before) / wall
     client_cpu = (
@@ -454,6 +474,7 @@ def run_wrk(
         requests=data["requests"],
         app_cpu=app_cpu,
         client_cpu=client_cpu,
+        machine_cpu=machine_cpu,
     )
 
 
@@ -671,6 +692,7 @@ def _bench_servers(
         log(f"JSON CHECK FAILED {p}")
 
     results = []
+    rows_added = 0  # measured writes only: warm-up runs add rows too
     for scenario in SCENARIOS:
         if scenario in CHAT and not chat:
             continue
@@ -703,6 +725,17 @@ def _bench_servers(
                         seed=rnd + 1,
                     )
                 )
+            o_run, r_run = result.ours[-1], result.ref[-1]
+            added = ""
+            if scenario in WRITES:
+                rows_added += sum(run.requests for run in (o_run, r_run))
+                added = f", {rows_added} tasks added so far (seeded {args.users * args.tasks})"
+            log(
+                f"{kind:10} {scenario:9} round {rnd + 1}: ours {o_run.rps:7.0f} req/s"
+                f" {o_run.cpu_ms:.2f} CPU ms/req | ref {r_run.rps:7.0f} req/s"
+                f" {r_run.cpu_ms:.2f} CPU ms/req | ratio {result.round_ratios()[-1]:.2f}"
+                f" | machine busy {o_run.machine_cpu:.2f} / {r_run.machine_cpu:.2f} cores{added}"
+            )
         o, r = Result.summary(result.ours), Result.summary(result.ref)
         log(
             f"{kind:10} {scenario:9} ours {o.rps:7.0f} req/s p50 {o.p50_ms:6.1f} "
@@ -718,6 +751,14 @@ def _bench_servers(
 
 
 # --- report ---------------------------------------------------------------------------------
+
+
+def spread(values: list[float], fmt: str = "{:.2f}") -> str:
+    """The median, and with more than one round the min to max across rounds: 0.45 (0.41-0.48)."""
+    median = fmt.format(statistics.median(values))
+    if len(values) < 2:
+        return median
+    return f"{median} ({fmt.format(min(values))}\u2013{fmt.format(max(values))})"
 
 
 def verdict(ok: bool) -> str:
@@ -750,8 +791,19 @@ def render(
         "- Versions: " + ", ".join(f"{k} {v}" for k, v in vers.items() if k != "commit") + ".",
         f"- Load: `wrk -t{args.threads} -c{args.connections} -d{args.duration}s` with"
         f" bench/wrk.lua, {args.warmup} s warm-up before each measured run, {args.rounds}"
-        " round(s) (median), ours and the reference back to back; each request uses a random"
-        f" user's token out of {reports[0].users if reports else args.users}.",
+        " round(s), ours and the reference back to back (the order alternates by round); each"
+        f" request uses a random user's token out of {reports[0].users if reports else args.users}."
+        + (
+            " Each figure is the median of the rounds; `ratio`, `CPU ratio` and our p99 add the"
+            " min\u2013max across rounds in brackets."
+            if args.rounds > 1
+            else " One round: the spread was not measured (`--rounds 3` measures it; repeated"
+            " runs on this machine have moved ratios by ±0.1)."
+        ),
+        f"- Machine load (1 / 5 / 15-minute load average): {info['load_start']} before the run,"
+        f" {load_average()} after. `machine busy` = cores busy machine-wide during our measured"
+        " runs (median): the app, wrk, the database and anything else running, of"
+        f" {info['nproc']}.",
         f"- Servers: {args.workers} uvicorn worker(s) each. Ours: `todo-api migrate`, then"
         " `todo-api serve` with APP_ENV=production, a generated AUTH_SECRET,"
         " MIGRATE_ON_START=false, LOG_LEVEL=INFO (JSON access log to a file), default pool"
@@ -785,8 +837,8 @@ def render(
             "",
             "| scenario | ours req/s | ref req/s | ratio | target | CPU ms/req ours / ref "
             "| CPU ratio | ours p50 / p99 ms | ref p50 / p99 ms | errors ours / ref "
-            "| app CPU ours / ref | wrk CPU |",
-            "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+            "| app CPU ours / ref | wrk CPU | machine busy |",
+            "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for res in rep.results:
             title, target, _ = SCENARIOS[res.scenario]
@@ -794,15 +846,16 @@ def render(
             tgt = "—"
             if target is not None:
                 tgt = f"≥ {target} {verdict(res.ratio >= target)}"
-            p99 = f"{o.p99_ms:.1f}"
+            p99 = spread([run.p99_ms for run in res.ours], "{:.1f}")
             if res.scenario == "list" and rep.name == "postgresql":
                 p99 += f" (< {LIST_P99_TARGET_MS:.0f} {verdict(o.p99_ms < LIST_P99_TARGET_MS)})"
             lines.append(
-                f"| {title} | {o.rps:,.0f} | {r.rps:,.0f} | {res.ratio:.2f} | {tgt} "
-                f"| {o.cpu_ms:.2f} / {r.cpu_ms:.2f} | {res.cpu_ratio:.2f} "
+                f"| {title} | {o.rps:,.0f} | {r.rps:,.0f} | {spread(res.round_ratios())} | {tgt} "
+                f"| {o.cpu_ms:.2f} / {r.cpu_ms:.2f} | {spread(res.round_cpu_ratios())} "
                 f"| {o.p50_ms:.1f} / {p99} | {r.p50_ms:.1f} / {r.p99_ms:.1f} "
                 f"| {o.errors} / {r.errors} {verdict(o.errors == 0 and r.errors == 0)} "
-                f"| {o.app_cpu:.2f} / {r.app_cpu:.2f} | {max(o.client_cpu, r.client_cpu):.2f} |"
+                f"| {o.app_cpu:.2f} / {r.app_cpu:.2f} | {max(o.client_cpu, r.client_cpu):.2f} "
+                f"| {o.machine_cpu:.2f} |"
             )
         lines.append("")
         if rep.chat_note:

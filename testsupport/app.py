@@ -5,7 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Table, bindparam, insert
+
 from todo_api.core.config import Settings, load_settings
+from todo_api.db import Database
+from todo_api.models import User, utcnow
 
 TEST_SECRET = "test-secret-0123456789abcdef0123456789abcdef"
 
@@ -34,3 +38,22 @@ class UserCtx:
     @property
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
+
+
+_USERS: Table = User.__table__  # type: ignore[assignment]
+_INSERT_USER = (
+    insert(_USERS)
+    .values(
+        email=bindparam("email"),
+        name="",
+        password_hash="!unusable",
+        created_at=bindparam("created_at"),
+    )
+    .returning(_USERS.c.id)
+)
+
+
+async def insert_user(db: Database, email: str) -> int:
+    """A user inserted directly (no argon2 hashing, so it cannot log in): its id."""
+    params = {"email": email, "created_at": utcnow()}
+    return int((await db.connection().execute(_INSERT_USER, params)).scalar())

@@ -47,7 +47,7 @@ def database_url(request: pytest.FixtureRequest) -> str:
 async def app(database_url: str) -> AsyncIterator[FastAPI]:
     application = create_app(make_settings(database_url))
     yield application
-    await application.state.engine.dispose()
+    await application.state.db.dispose()
 
 
 @pytest.fixture

@@ -25,13 +25,12 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 from sqlalchemy.exc import DBAPIError
 
-from testsupport.app import make_settings
+from testsupport.app import insert_user, make_settings
 from testsupport.tools import free_port
 from todo_api.agent import tools as agent_tools
 from todo_api.core.security import create_access_token
 from todo_api.main import create_app
 from todo_api.mcp_server import TOOL_DATABASE_ERROR
-from todo_api.models import User
 from todo_api.schemas import TaskCreate
 from todo_api.services import tasks as task_service
 
@@ -55,11 +54,7 @@ class Served:
 
     async def token(self) -> str:
         """A new user and its token (inserted directly: argon2 sign-ups would dominate the run)."""
-        async with self.app.state.sessionmaker() as session:
-            user = User(email=f"mcp-{uuid.uuid4().hex[:10]}@example.com", password_hash="!unusable")
-            session.add(user)
-            await session.commit()
-            user_id = user.id
+        user_id = await insert_user(self.app.state.db, f"mcp-{uuid.uuid4().hex[:10]}@example.com")
         settings = self.app.state.settings
         return create_access_token(
             user_id, settings.auth_secret.get_secret_value(), settings.access_token_expire_minutes

@@ -289,7 +289,7 @@ def _login(url: str, *emails: str) -> list[int | None]:
                     assert resp.status_code in (200, 401), resp.text
                     ids.append(resp.json()["user"]["id"] if resp.status_code == 200 else None)
         finally:
-            await app.state.engine.dispose()
+            await app.state.db.dispose()
         return ids
 
     return asyncio.run(_run())

@@ -69,7 +69,7 @@ async def flood_app(sqlite_url: str, request: pytest.FixtureRequest) -> AsyncIte
     overrides = getattr(request, "param", {})
     app = create_app(make_settings(sqlite_url, password_hash_concurrency=2, **overrides))
     yield app
-    await app.state.engine.dispose()
+    await app.state.db.dispose()
 
 
 async def _flood(app: FastAPI) -> tuple[list[httpx.Response], list[float], float]:

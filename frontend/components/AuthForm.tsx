@@ -4,8 +4,11 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
 
-import { api, errorMessage } from "@/lib/api";
+import { ApiError, api, errorMessage } from "@/lib/api";
+import { emailProblem, type FieldErrors } from "@/lib/errors";
 import type { User } from "@/lib/types";
+
+import FieldError, { fieldA11y } from "./FieldError";
 
 import styles from "./AuthForm.module.css";
 
@@ -14,22 +17,42 @@ interface Props {
   notice?: string;
 }
 
+// The backend's rule (core/passwords.py MIN_LENGTH), checked here first to save a round trip.
+const MIN_PASSWORD = 8;
+
 export default function AuthForm({ mode, notice }: Props) {
   const router = useRouter();
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [name, setName] = useState("");
   const [error, setError] = useState<string | null>(null);
+  const [fields, setFields] = useState<FieldErrors>({});
   const [busy, setBusy] = useState(false);
   const signup = mode === "signup";
+
+  /** A field being corrected is no longer marked wrong. */
+  function clearFieldError(field: string) {
+    if (!fields[field]) return;
+    setFields((current) => Object.fromEntries(Object.entries(current).filter(([name]) => name !== field)));
+  }
+
+  /** Show per-field problems and put the cursor in the first field that has one. */
+  function showFieldErrors(problems: FieldErrors): boolean {
+    setFields(problems);
+    const first = ["name", "email", "password"].find((f) => problems[f]);
+    if (first) document.getElementById(first)?.focus();
+    return Boolean(first);
+  }
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     setError(null);
-    if (signup && password.length < 8) {
-      setError("Password: use at least 8 characters.");
-      return;
-    }
+    const problems: FieldErrors = {};
+    const badEmail = emailProblem(email);
+    if (badEmail) problems.email = badEmail;
+    if (!password) problems.password = "Enter your password.";
+    else if (signup && password.length < MIN_PASSWORD) problems.password = `Use at least ${MIN_PASSWORD} characters.`;
+    if (showFieldErrors(problems)) return;
     setBusy(true);
     try {
       const body = signup ? { email: email.trim(), password, name: name.trim() } : { email: email.trim(), password };
@@ -37,7 +60,8 @@ export default function AuthForm({ mode, notice }: Props) {
       router.replace("/");
       router.refresh();
     } catch (err) {
-      setError(errorMessage(err));
+      // A 422 names the fields: show each message under its field, not one line for the form.
+      if (!(err instanceof ApiError && showFieldErrors(err.fields))) setError(errorMessage(err));
       setBusy(false);
     }
   }
@@ -63,7 +87,21 @@ export default function AuthForm({ mode, notice }: Props) {
           {signup && (
             <div className={styles.field}>
               <label htmlFor="name">Name (optional)</label>
-              <input id="name" name="name" autoComplete="name" value={name} onChange={(e) => setName(e.target.value)} maxLength={100} />
+              <input
+                id="name"
+                name="name"
+                autoComplete="name"
+                // The first field gets the cursor: the page exists to fill this form.
+                autoFocus
+                value={name}
+                onChange={(e) => {
+                setName(e.target.value);
+                clearFieldError("name");
+              }}
+                maxLength={100}
+                {...fieldA11y("name", fields.name)}
+              />
+              <FieldError fieldId="name" message={fields.name} />
             </div>
           )}
           <div className={styles.field}>
@@ -74,10 +112,15 @@ export default function AuthForm({ mode, notice }: Props) {
               type="email"
               autoComplete="email"
               required
+              autoFocus={!signup}
               value={email}
-              onChange={(e) => setEmail(e.target.value)}
-              aria-invalid={error ? true : undefined}
+              onChange={(e) => {
+                setEmail(e.target.value);
+                clearFieldError("email");
+              }}
+              {...fieldA11y("email", fields.email)}
             />
+            <FieldError fieldId="email" message={fields.email} />
           </div>
           <div className={styles.field}>
             <label htmlFor="password">Password</label>
@@ -87,17 +130,20 @@ export default function AuthForm({ mode, notice }: Props) {
               type="password"
               autoComplete={signup ? "new-password" : "current-password"}
               required
-              minLength={signup ? 8 : undefined}
+              minLength={signup ? MIN_PASSWORD : undefined}
               value={password}
-              onChange={(e) => setPassword(e.target.value)}
-              aria-invalid={error ? true : undefined}
-              aria-describedby={signup ? "password-hint" : undefined}
+              onChange={(e) => {
+                setPassword(e.target.value);
+                clearFieldError("password");
+              }}
+              {...fieldA11y("password", fields.password, signup ? "password-hint" : undefined)}
             />
             {signup && (
               <span id="password-hint" className={styles.hint}>
-                At least 8 characters.
+                At least {MIN_PASSWORD} characters, not a common password.
               </span>
             )}
+            <FieldError fieldId="password" message={fields.password} />
           </div>
           {error && (
             <div id="auth-error" className="alert" role="alert">

@@ -1,16 +1,24 @@
 "use client";
 
 import { useRouter } from "next/navigation";
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState, type MouseEvent } from "react";
 
-import { api, errorMessage } from "@/lib/api";
+import { api, errorMessage, isConnectionError } from "@/lib/api";
+import { onRefresh } from "@/lib/connection";
 import type { User } from "@/lib/types";
 
 import Board from "./Board";
-import ChatPanel from "./ChatPanel";
+import ChatPanel, { CHAT_SHORTCUTS, type ChatPanelHandle } from "./ChatPanel";
 import styles from "./Dashboard.module.css";
+import OfflineStatus from "./OfflineStatus";
 
 type View = "board" | "chat";
+
+/** Typing into a field: a bare "/" there is text, not the shortcut. */
+function isTextEntry(target: EventTarget | null): boolean {
+  if (!(target instanceof HTMLElement)) return false;
+  return target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName);
+}
 
 export default function Dashboard() {
   const router = useRouter();
@@ -19,13 +27,18 @@ export default function Dashboard() {
   const [view, setView] = useState<View>("board");
   const [boardVersion, setBoardVersion] = useState(0);
   const [signingOut, setSigningOut] = useState(false);
+  const [focusChat, setFocusChat] = useState(0);
+  const chat = useRef<ChatPanelHandle>(null);
+  const haveUser = useRef(false);
 
   const loadUser = useCallback(async () => {
     setUserError(null);
     try {
       setUser(await api<User>("/api/auth/me"));
+      haveUser.current = true;
     } catch (err) {
-      setUserError(errorMessage(err));
+      // Offline has its own status line; the name comes back with the next refresh.
+      if (!isConnectionError(err)) setUserError(errorMessage(err));
     }
   }, []);
 
@@ -35,11 +48,58 @@ export default function Dashboard() {
     void loadUser();
   }, [loadUser]);
 
+  const tasksChanged = useCallback(() => setBoardVersion((v) => v + 1), []);
+
+  // Reconnected, or back in the tab: the board reloads (its `version` changes), the user too.
+  useEffect(
+    () =>
+      onRefresh(() => {
+        tasksChanged();
+        if (!haveUser.current) void loadUser();
+      }),
+    [tasksChanged, loadUser],
+  );
+
   useEffect(() => {
     const onUnauthorized = () => router.replace("/signin?expired=1");
     window.addEventListener("todo:unauthorized", onUnauthorized);
     return () => window.removeEventListener("todo:unauthorized", onUnauthorized);
   }, [router]);
+
+  // Focus moves after the chat column is shown (on a phone it is hidden behind the Tasks tab).
+  useEffect(() => {
+    if (focusChat > 0) chat.current?.focusInput();
+  }, [focusChat]);
+
+  const goToChat = useCallback(() => {
+    setView("chat");
+    setFocusChat((n) => n + 1);
+  }, []);
+
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      // event.code, not key: Alt+C types "ç" on a Mac keyboard.
+      const altC = event.altKey && !event.ctrlKey && !event.metaKey && event.code === "KeyC";
+      const slash = event.key === "/" && !event.ctrlKey && !event.metaKey && !event.altKey && !isTextEntry(event.target);
+      if (!altC && !slash) return;
+      event.preventDefault();
+      goToChat();
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [goToChat]);
+
+  function skipToChat(event: MouseEvent<HTMLAnchorElement>) {
+    event.preventDefault();
+    goToChat();
+  }
+
+  function skipToTasks(event: MouseEvent<HTMLAnchorElement>) {
+    event.preventDefault();
+    setView("board");
+    // The tasks column may only now be displayed: focus it once it is.
+    requestAnimationFrame(() => document.getElementById("tasks")?.focus());
+  }
 
   async function signOut() {
     setSigningOut(true);
@@ -52,19 +112,22 @@ export default function Dashboard() {
     router.refresh();
   }
 
-  const tasksChanged = useCallback(() => setBoardVersion((v) => v + 1), []);
-
   return (
     <div className={styles.shell}>
-      <a href="#main" className="skip-link">
-        Skip to tasks
-      </a>
+      <div className={styles.skipLinks}>
+        <a href="#tasks" className="skip-link" onClick={skipToTasks}>
+          Skip to tasks
+        </a>
+        <a href="#chat-input" className="skip-link" onClick={skipToChat} aria-keyshortcuts={CHAT_SHORTCUTS}>
+          Skip to chat (shortcut: / or Alt+C)
+        </a>
+      </div>
       <header className={styles.header}>
         <div className={styles.brand}>
           <span className={styles.logo} aria-hidden="true">
             ✓
           </span>
-          <span className={styles.appName}>Todo Chatbot</span>
+          <h1 className={styles.appName}>Todo Chatbot</h1>
         </div>
         <div className={styles.account}>
           {user && (
@@ -77,6 +140,8 @@ export default function Dashboard() {
           </button>
         </div>
       </header>
+
+      <OfflineStatus />
 
       {userError && (
         <div className={styles.banner}>
@@ -98,14 +163,16 @@ export default function Dashboard() {
         </button>
       </nav>
 
-      <div className={styles.columns} data-view={view}>
-        <main id="main" className={styles.boardColumn} tabIndex={-1}>
+      {/* One main landmark for both panels: on a phone only one of them is shown, and the page
+          must still have its main content (the chat panel is a region named "Assistant"). */}
+      <main id="main" className={styles.columns} data-view={view}>
+        <div id="tasks" className={styles.boardColumn} tabIndex={-1}>
           <Board version={boardVersion} />
-        </main>
-        <aside className={styles.chatColumn} aria-label="Assistant">
-          <ChatPanel onTasksChanged={tasksChanged} />
-        </aside>
-      </div>
+        </div>
+        <div className={styles.chatColumn}>
+          <ChatPanel ref={chat} onTasksChanged={tasksChanged} />
+        </div>
+      </main>
     </div>
   );
 }

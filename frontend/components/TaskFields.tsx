@@ -3,6 +3,7 @@
 import type { Priority, TaskInput } from "@/lib/types";
 
 import styles from "./Board.module.css";
+import FieldError, { fieldA11y } from "./FieldError";
 
 interface Props {
   idPrefix: string;
@@ -10,9 +11,11 @@ interface Props {
   onChange: (value: TaskInput) => void;
   titleRef?: React.Ref<HTMLInputElement>;
   compact?: boolean;
+  /** A problem with the title, shown under it and tied to it for screen readers. */
+  titleError?: string | null;
 }
 
-export default function TaskFields({ idPrefix, value, onChange, titleRef, compact }: Props) {
+export default function TaskFields({ idPrefix, value, onChange, titleRef, compact, titleError }: Props) {
   return (
     <div className={compact ? styles.fieldsCompact : styles.fields}>
       <div className={`${styles.field} ${styles.titleField}`}>
@@ -24,8 +27,10 @@ export default function TaskFields({ idPrefix, value, onChange, titleRef, compac
           maxLength={200}
           required
           placeholder="What needs doing?"
+          {...fieldA11y(`${idPrefix}-title`, titleError)}
           onChange={(e) => onChange({ ...value, title: e.target.value })}
         />
+        <FieldError fieldId={`${idPrefix}-title`} message={titleError} />
       </div>
       <div className={styles.field}>
         <label htmlFor={`${idPrefix}-priority`}>Priority</label>

@@ -2,6 +2,7 @@
 
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 
+import { TITLE_MISSING } from "@/lib/board-state";
 import { PRIORITY_LABEL, describeDue, withDueTime } from "@/lib/format";
 import type { Task, TaskInput } from "@/lib/types";
 
@@ -13,15 +14,24 @@ interface Props {
   onToggle: (task: Task) => Promise<boolean>;
   onSave: (task: Task, changes: TaskInput) => Promise<string | null>;
   onDelete: (task: Task) => Promise<void>;
+  /** What quick add understood for this task, shown on it right after it was added. */
+  understood?: string[] | null;
 }
 
-export default function TaskItem({ task, onToggle, onSave, onDelete }: Props) {
+export default function TaskItem({ task, onToggle, onSave, onDelete, understood }: Props) {
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState<TaskInput>(() => toInput(task));
   const [busy, setBusy] = useState(false);
   // Shown at once when clicked; the board reloads with the saved state right after.
   const [checked, setChecked] = useState(task.completed);
+  // The live board passes in changes made elsewhere: the box follows them.
+  const [shownCompleted, setShownCompleted] = useState(task.completed);
+  if (shownCompleted !== task.completed) {
+    setShownCompleted(task.completed);
+    setChecked(task.completed);
+  }
   const [error, setError] = useState<string | null>(null);
+  const [titleError, setTitleError] = useState<string | null>(null);
   const titleRef = useRef<HTMLInputElement>(null);
   const editButtonRef = useRef<HTMLButtonElement>(null);
   const wasEditing = useRef(false);
@@ -35,13 +45,15 @@ export default function TaskItem({ task, onToggle, onSave, onDelete }: Props) {
   function startEdit() {
     setDraft(toInput(task));
     setError(null);
+    setTitleError(null);
     setEditing(true);
   }
 
   async function save(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     if (!draft.title.trim()) {
-      setError("Title: please enter a title.");
+      setTitleError(TITLE_MISSING);
+      titleRef.current?.focus();
       return;
     }
     setBusy(true);
@@ -62,7 +74,17 @@ export default function TaskItem({ task, onToggle, onSave, onDelete }: Props) {
     return (
       <li className={`${styles.item} ${styles.itemEditing}`}>
         <form onSubmit={save} onKeyDown={onKeyDown} aria-label={`Edit “${task.title}”`}>
-          <TaskFields idPrefix={`edit-${task.id}`} value={draft} onChange={setDraft} titleRef={titleRef} compact />
+          <TaskFields
+            idPrefix={`edit-${task.id}`}
+            value={draft}
+            onChange={(next) => {
+              setDraft(next);
+              if (next.title.trim()) setTitleError(null);
+            }}
+            titleRef={titleRef}
+            compact
+            titleError={titleError}
+          />
           {error && (
             <div className="alert" role="alert">
               {error}
@@ -84,23 +106,32 @@ export default function TaskItem({ task, onToggle, onSave, onDelete }: Props) {
   const due = task.due_date ? describeDue(task.due_date) : null;
   const dueText = due ? withDueTime(due.text, task.due_time) : "";
   return (
-    <li className={`${styles.item} ${task.completed ? styles.done : ""}`} data-testid="task" data-task-id={task.id}>
-      <input
-        type="checkbox"
-        className={styles.check}
-        checked={checked}
-        disabled={busy}
-        aria-label={task.completed ? `Reopen “${task.title}”` : `Mark “${task.title}” as done`}
-        onChange={async () => {
-          setBusy(true);
-          setChecked(!task.completed);
-          const ok = await onToggle(task);
-          if (!ok) setChecked(task.completed);
-          setBusy(false);
-        }}
-      />
+    <li
+      className={`${styles.item} ${task.completed ? styles.done : ""} ${understood ? styles.justAdded : ""}`}
+      data-testid="task"
+      data-task-id={task.id}
+    >
+      {/* The label widens the tap target on touch screens without changing the layout. */}
+      <label className={styles.checkTarget}>
+        <input
+          type="checkbox"
+          className={styles.check}
+          checked={checked}
+          disabled={busy}
+          aria-label={task.completed ? `Reopen “${task.title}”` : `Mark “${task.title}” as done`}
+          onChange={async () => {
+            setBusy(true);
+            setChecked(!task.completed);
+            const ok = await onToggle(task);
+            if (!ok) setChecked(task.completed);
+            setBusy(false);
+          }}
+        />
+      </label>
       <div className={styles.itemBody}>
-        <div className={styles.itemTitle}>{task.title}</div>
+        <div className={styles.itemTitle} data-testid="task-title">
+          {task.title}
+        </div>
         {task.description && <p className={styles.itemDescription}>{task.description}</p>}
         <div className={styles.meta}>
           <span className={`${styles.badge} ${styles[`priority_${task.priority}`]}`}>{PRIORITY_LABEL[task.priority]} priority</span>
@@ -118,6 +149,16 @@ export default function TaskItem({ task, onToggle, onSave, onDelete }: Props) {
             </span>
           ))}
         </div>
+        {understood && (
+          <p className={styles.understood} data-testid="understood">
+            Added{understood.length ? ": " : "."}
+            {understood.map((chip) => (
+              <span key={chip} className={styles.chip}>
+                {chip}
+              </span>
+            ))}
+          </p>
+        )}
       </div>
       <div className={styles.itemActions}>
         <button ref={editButtonRef} type="button" className="btn btn-small" onClick={startEdit} aria-label={`Edit “${task.title}”`}>

@@ -371,6 +371,11 @@ export interface components {
             /** Deleted */
             deleted: number[];
         };
+        /**
+         * DueFilter
+         * @enum {string}
+         */
+        DueFilter: "any" | "today" | "overdue";
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
@@ -434,6 +439,21 @@ export interface components {
              */
             name: string;
         };
+        /**
+         * SortField
+         * @enum {string}
+         */
+        SortField: "created" | "due" | "priority" | "title";
+        /**
+         * SortOrder
+         * @enum {string}
+         */
+        SortOrder: "asc" | "desc";
+        /**
+         * StatusFilter
+         * @enum {string}
+         */
+        StatusFilter: "all" | "pending" | "completed";
         /**
          * TaskCounts
          * @description The whole account's tasks, whatever the page's filters: the board's view tabs.
@@ -677,14 +697,14 @@ export interface operations {
     list_tasks_api_tasks_get: {
         parameters: {
             query?: {
-                status?: "all" | "pending" | "completed";
-                priority?: ("low" | "medium" | "high") | null;
+                status?: components["schemas"]["StatusFilter"];
+                priority?: components["schemas"]["Priority"] | null;
                 q?: string | null;
-                sort?: "created" | "due" | "priority" | "title";
-                order?: "asc" | "desc";
+                sort?: components["schemas"]["SortField"];
+                order?: components["schemas"]["SortOrder"];
                 limit?: number;
                 offset?: number;
-                due?: "any" | "today" | "overdue";
+                due?: components["schemas"]["DueFilter"];
                 today?: string | null;
             };
             header?: never;
@@ -708,6 +728,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
             };
         };
     };

@@ -1,11 +1,14 @@
 "use client";
 // Browser-side calls, always to our own origin (/api/*): the server forwards them to the backend.
-import { NETWORK_ERROR, describeError } from "./errors";
+import { markReachable, reportFailure } from "./connection";
+import { NETWORK_ERROR, describeError, fieldErrors, isConnectionStatus, type FieldErrors } from "./errors";
 
 export class ApiError extends Error {
   constructor(
     message: string,
     readonly status: number,
+    /** For a 422: the problem with each field, in plain words (see lib/errors.ts). */
+    readonly fields: FieldErrors = {},
   ) {
     super(message);
     this.name = "ApiError";
@@ -25,8 +28,11 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
     });
   } catch (error) {
     if (error instanceof DOMException && error.name === "AbortError") throw error;
+    reportFailure(0);
     throw new ApiError(NETWORK_ERROR, 0);
   }
+  if (isConnectionStatus(response.status)) reportFailure(response.status);
+  else markReachable();
   const text = await response.text();
   let body: unknown = undefined;
   if (text) {
@@ -37,7 +43,7 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
     }
   }
   if (!response.ok) {
-    const error = new ApiError(describeError(response.status, body, response.headers.get("retry-after")), response.status);
+    const error = new ApiError(describeError(response.status, body, response.headers.get("retry-after")), response.status, fieldErrors(body));
     if (response.status === 401 && !path.startsWith("/api/auth/")) {
       window.dispatchEvent(new CustomEvent("todo:unauthorized"));
     }
@@ -49,4 +55,10 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
 export function errorMessage(error: unknown): string {
   if (error instanceof ApiError) return error.message;
   return "Something went wrong. Please try again.";
+}
+
+/** The backend could not be reached (no answer, 502/503/504): the shared offline status already
+ * says so, so a panel should keep what it shows instead of adding its own red alert. */
+export function isConnectionError(error: unknown): boolean {
+  return error instanceof ApiError && isConnectionStatus(error.status);
 }

@@ -1,40 +1,102 @@
-// The API's shapes, from the backend's OpenAPI schema (lib/api-types.ts, generated: `make
-// api-types`; `make check-api-types` fails when it is stale). The names the components import
-// stay here; only what the browser adds of its own (sort keys, local chat messages) is written out.
-import type { components, operations } from "./api-types";
-
-type Schemas = components["schemas"];
-type TaskListQuery = NonNullable<operations["list_tasks_api_tasks_get"]["parameters"]["query"]>;
-
-export type Priority = Schemas["Priority"];
-export type StatusFilter = NonNullable<TaskListQuery["status"]>;
-/** The board's views: "today" and "overdue" are open tasks due on / before the client's date. */
-export type DueFilter = NonNullable<TaskListQuery["due"]>;
+export type Priority = "low" | "medium" | "high";
+export type StatusFilter = "all" | "pending" | "completed";
 export type SortKey = "created-desc" | "created-asc" | "due-asc" | "priority-desc" | "title-asc";
 
-export type User = Schemas["UserOut"];
+export interface User {
+  id: number;
+  email: string;
+  name: string;
+  created_at: string;
+}
 
-/** A task; due_time is "HH:MM", local wall-clock time like due_date, only with a due_date. */
-export type Task = Schemas["TaskOut"];
-/** A page of tasks with the whole account's counts (GET /api/tasks; ETag, 304 on If-None-Match). */
-export type TaskPage = Schemas["TaskPage"];
-export type TaskCounts = Schemas["TaskCounts"];
-/** What the task form edits: TaskCreate's fields, all present. */
-export type TaskInput = Required<Pick<Schemas["TaskCreate"], "title" | "description" | "priority" | "due_date" | "due_time">>;
-/** POST /api/tasks/parse: a task read from one line ("buy bread tomorrow 5pm !high #shop"). */
-export type TaskDraft = Schemas["TaskDraft"];
-/** DELETE /api/tasks/completed. */
-export type DeletedTasks = Schemas["DeletedTasks"];
-/** POST /api/tasks/restore (body: { ids }). */
-export type RestoredTasks = Schemas["RestoredTasks"];
+export interface Task {
+  id: number;
+  title: string;
+  description: string;
+  completed: boolean;
+  priority: Priority;
+  due_date: string | null;
+  /** "HH:MM", local wall-clock time like due_date; only with a due_date. */
+  due_time: string | null;
+  tags: string[];
+  created_at: string;
+  updated_at: string;
+}
 
-export type ChatAction = Schemas["ActionOut"];
-export type ChatReply = Schemas["ChatOut"];
-export type Conversation = Schemas["ConversationOut"];
+export interface TaskPage {
+  items: Task[];
+  total: number;
+  limit: number;
+  offset: number;
+  /** The whole account's counts, whatever the page's filters (one request gives list and tabs). */
+  counts: TaskCounts;
+}
 
-/** A chat message as shown: from the API (MessageOut), or the browser's own before the reply. */
-export type ChatMessage = Omit<Schemas["MessageOut"], "id" | "role" | "actions"> & {
+export interface TaskInput {
+  title: string;
+  description: string;
+  priority: Priority;
+  due_date: string | null;
+  due_time: string | null;
+}
+
+export interface ChatAction {
+  tool: string;
+  arguments: Record<string, unknown>;
+  result: unknown;
+  ok: boolean;
+}
+
+export interface ChatReply {
+  conversation_id: number;
+  reply: string;
+  actions: ChatAction[];
+}
+
+export interface Conversation {
+  id: number;
+  title: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ChatMessage {
   id: number | string;
   role: "user" | "assistant" | string;
+  content: string;
   actions: ChatAction[] | null;
-};
+  created_at: string;
+}
+
+// --- board v2 (issue #19); the names match the backend's schemas --------------------------------
+
+/** GET /api/tasks `due=`: "today" and "overdue" are open tasks due on / before the client's date. */
+export type DueFilter = "any" | "today" | "overdue";
+
+export interface TaskCounts {
+  all: number;
+  open: number;
+  completed: number;
+  today: number;
+  overdue: number;
+}
+
+/** POST /api/tasks/parse: a task read from one line ("buy bread tomorrow 5pm !high #shop"). */
+export interface TaskDraft {
+  title: string;
+  description: string;
+  priority: Priority;
+  due_date: string | null;
+  due_time: string | null;
+  tags: string[];
+}
+
+/** DELETE /api/tasks/completed. */
+export interface DeletedTasks {
+  deleted: number[];
+}
+
+/** POST /api/tasks/restore (body: { ids }). */
+export interface RestoredTasks {
+  restored: Task[];
+}

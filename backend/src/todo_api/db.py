@@ -1,52 +1,77 @@
-"""Async engine and sessions. One engine per process, built from settings at start-up."""
+"""The database: the engine (pool) built at start-up, and `Connection`, the one way code reaches it.
+
+Services write SQLAlchemy Core statements against the models and run them with
+`Connection.execute`. A `Connection` runs them on the driver (asyncpg's `fetch`, aiosqlite's
+`execute_fetchall`) with a connection from the engine's pool: SQLAlchemy compiles each statement
+once per dialect and supplies its type conversions, and nothing else of its execution layer runs
+(sessions and result objects cost more than the statement; bench/findings.md).
+
+Lifetimes, so that nothing outside this module closes connections:
+
+- outside `transaction()` each statement commits on its own, and the pooled connection goes back
+  to the pool as soon as the statement has run;
+- `async with db.transaction():` keeps the pooled connection, and the block's writes share one
+  transaction, opened at the first write and committed when the block ends (rolled back if it
+  raises). `commit()` inside the block commits what was written so far and gives the connection
+  back until the next statement: a chat turn does that before waiting on an LLM provider.
+
+A failed statement rolls back what its transaction wrote and gives the connection back. Driver
+errors become SQLAlchemy's `IntegrityError`, `DataError` or `OperationalError` here, and only
+here; main.py maps those to HTTP statuses.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
+import sqlite3
 import time
-import weakref
-from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import event, text
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import InvalidatePoolError
-from sqlalchemy.ext.asyncio import (
-    AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
-    create_async_engine,
+from sqlalchemy import event
+from sqlalchemy.engine.interfaces import Dialect
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    InvalidatePoolError,
+    OperationalError,
 )
-from sqlalchemy.pool import AsyncAdaptedQueuePool
-from sqlalchemy.util import await_
-from sqlalchemy.util.queue import AsyncAdaptedQueue, Empty
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import AsyncAdaptedQueuePool, PoolProxiedConnection
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.util import greenlet_spawn
 
 from todo_api.core.config import Settings
 
 # A pooled connection that went back to the pool less than this long ago, and that the driver
-# has not seen closed, is handed out without a test query. Older ones are pinged first, like
-# `pool_pre_ping`, which pinged every checkout: on PostgreSQL that is BEGIN + ";" + ROLLBACK,
-# three round trips in front of every request. A connection that breaks inside the window fails
-# that request with 503 and SQLAlchemy then invalidates the whole pool, as pre-ping would.
+# has not seen closed, is handed out without a test query: pinging every checkout was three
+# round trips in front of every request. A connection that breaks inside the window fails that
+# request with 503, and the pool then drops every connection, as a failed ping does.
 PING_IF_IDLE_SECONDS = 5.0
 
 
 def create_engine(settings: Settings, statement_timeout: float | None = None) -> AsyncEngine:
     """`statement_timeout` defaults to DB_TIMEOUT_SECONDS (serving); migrations pass more."""
-    # The same pool on both databases (SQLite's default, 5 + 10 overflow, also opened and
-    # closed connections, each with its own thread, under steady load).
     kwargs: dict[str, Any] = {
-        "poolclass": FairAsyncQueuePool,
         "pool_size": settings.db_pool_size,
         "max_overflow": settings.db_max_overflow,
         "pool_timeout": settings.db_timeout_seconds,
+        # `Connection` ends every transaction before it returns a connection (the pool cannot
+        # see a BEGIN sent on the driver anyway), so the pool's reset would only cost a rollback
+        # per request (on SQLite a hop to aiosqlite's thread).
+        "pool_reset_on_return": None,
+        # The same pool on both databases: SQLite's default also opened and closed
+        # connections, each with its own thread, under steady load.
+        "poolclass": AsyncAdaptedQueuePool,
     }
     if settings.is_sqlite:
         kwargs["connect_args"] = {"timeout": settings.db_timeout_seconds}
-        kwargs["pool_reset_on_return"] = None  # _rollback_if_in_transaction instead
     else:
         kwargs.update(
             pool_recycle=1800,
@@ -59,8 +84,7 @@ def create_engine(settings: Settings, statement_timeout: float | None = None) ->
                 "server_settings": {"application_name": "todo-api", "jit": "off"},
             },
         )
-    # orjson reads and writes the JSON columns (tags on every task row, a chat turn's actions)
-    # several times faster than json.
+    # orjson reads and writes the JSON columns (tags on every task row, a chat turn's actions).
     engine = create_async_engine(
         settings.database_url,
         json_serializer=dump_json,
@@ -69,8 +93,6 @@ def create_engine(settings: Settings, statement_timeout: float | None = None) ->
     )
     if settings.is_sqlite:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        event.listen(engine.sync_engine.pool, "reset", _rollback_if_in_transaction)
-        _one_sqlite_writer_at_a_time(engine, settings.db_timeout_seconds)
     _check_liveness_on_checkout(engine)
     return engine
 
@@ -82,57 +104,6 @@ def dump_json(value: Any) -> str:
         return orjson.dumps(value).decode()
     except TypeError:
         return json.dumps(value)
-
-
-class _FairQueue(AsyncAdaptedQueue[Any]):
-    """The pool's idle connections, handed out first come, first served.
-
-    SQLAlchemy's asyncio queue lets a request that just arrived take a connection that was
-    returned while others were waiting, and a waiter it wakes for nothing rejoins at the back.
-    Under sustained load (more concurrent requests than connections) some requests then lose
-    that race until DB_TIMEOUT_SECONDS and fail with 503 while the pool keeps serving others.
-    Here a returned connection goes straight to the longest waiter.
-    """
-
-    def __init__(self, maxsize: int = 0, use_lifo: bool = False) -> None:
-        super().__init__(maxsize, use_lifo)
-        self._waiters: deque[asyncio.Future[Any]] = deque()
-
-    def put_nowait(self, item: Any) -> None:
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():  # not timed out
-                waiter.set_result(item)
-                return
-        super().put_nowait(item)
-
-    def get(self, block: bool = True, timeout: float | None = None) -> Any:
-        try:
-            # Idle connections only queue up while nobody waits, so taking one skips no one.
-            return self.get_nowait()
-        except Empty:
-            if not block:
-                raise
-        loop = asyncio.get_running_loop()
-        waiter: asyncio.Future[Any] = loop.create_future()
-        self._waiters.append(waiter)
-        # A plain timer, not asyncio.wait_for (which wraps the wait in more futures and
-        # callbacks): it fails the wait unless a connection was handed over first.
-        timer = None if timeout is None else loop.call_later(timeout, _expire, waiter)
-        try:
-            return await_(waiter)
-        finally:
-            if timer is not None:
-                timer.cancel()
-
-
-def _expire(waiter: asyncio.Future[Any]) -> None:
-    if not waiter.done():
-        waiter.set_exception(Empty())
-
-
-class FairAsyncQueuePool(AsyncAdaptedQueuePool):
-    _queue_class = _FairQueue
 
 
 def _check_liveness_on_checkout(engine: AsyncEngine) -> None:
@@ -148,8 +119,7 @@ def _check_liveness_on_checkout(engine: AsyncEngine) -> None:
         checked_in_at = record.info.get("checked_in_at")
         if checked_in_at is None:  # connected just now
             return
-        driver_conn = getattr(dbapi_conn, "_connection", None)
-        is_closed = getattr(driver_conn, "is_closed", None)  # asyncpg: the server hung up
+        is_closed = getattr(dbapi_conn.driver_connection, "is_closed", None)  # asyncpg
         fresh = time.monotonic() - checked_in_at < PING_IF_IDLE_SECONDS
         if fresh and not (callable(is_closed) and is_closed()):
             return
@@ -161,71 +131,6 @@ def _check_liveness_on_checkout(engine: AsyncEngine) -> None:
             # As pool_pre_ping does: drop every connection opened before now (the server
             # probably restarted) and check out a new one.
             raise InvalidatePoolError("pooled connection failed its liveness check")
-
-
-class SqliteWriteLock:
-    """This process's SQLite writers, queued on an asyncio lock, first come first served.
-
-    SQLite lets one transaction write at a time. Left to SQLite, concurrent writers retry on
-    its busy handler, which sleeps in growing steps: under load some waited out the timeout
-    (503) while others slipped in. A transaction takes the lock before its first write and
-    gives it back when its connection goes back to the pool; reads never wait for it (WAL).
-    Sessions take it in a `before_cursor_execute` hook, db_direct before a write."""
-
-    def __init__(self, timeout: float) -> None:
-        self._lock = asyncio.Lock()
-        self._timeout = timeout
-        self._holder: Any = None  # the DBAPI connection whose transaction holds the lock
-
-    def held_by(self, dbapi_conn: Any) -> bool:
-        return self._holder is dbapi_conn
-
-    async def acquire(self, dbapi_conn: Any) -> None:
-        if self._holder is not dbapi_conn:
-            # asyncio.timeout, not wait_for: wait_for runs the acquire in a task of its own,
-            # two more event-loop turns per write transaction even when the lock is free.
-            async with asyncio.timeout(self._timeout):  # TimeoutError: 503
-                await self._lock.acquire()
-            self._holder = dbapi_conn
-
-    def release(self, dbapi_conn: Any) -> None:
-        if self._holder is not None and self._holder is dbapi_conn:
-            self._holder = None
-            self._lock.release()
-
-
-_WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, SqliteWriteLock] = weakref.WeakKeyDictionary()
-
-
-def sqlite_write_lock(engine: AsyncEngine) -> SqliteWriteLock:
-    """The writer queue of a SQLite engine from `create_engine` (one per engine and its pool)."""
-    return _WRITE_LOCKS[engine.sync_engine]
-
-
-def _one_sqlite_writer_at_a_time(engine: AsyncEngine, timeout: float) -> None:
-    lock = _WRITE_LOCKS[engine.sync_engine] = SqliteWriteLock(timeout)
-
-    @event.listens_for(engine.sync_engine, "before_cursor_execute")
-    def _acquire(conn: Any, _cur: Any, _sql: str, _params: Any, context: Any, _many: bool) -> None:
-        writes = context is not None and (context.isinsert or context.isupdate or context.isdelete)
-        dbapi_conn = conn.connection.dbapi_connection
-        if writes and not lock.held_by(dbapi_conn):
-            await_(lock.acquire(dbapi_conn))
-
-    # After the transaction, not at its commit event (which fires before SQLite commits): the
-    # session returns its connection to the pool once its transaction is over.
-    for name in ("checkin", "invalidate", "soft_invalidate", "close"):
-        event.listen(engine.sync_engine.pool, name, lambda dbapi_conn, *_: lock.release(dbapi_conn))
-
-
-def _rollback_if_in_transaction(dbapi_conn: Any, record: Any, reset_state: Any) -> None:
-    """SQLite's reset on return to the pool: roll back only when a transaction is open. After
-    a read there is none, and the unconditional rollback was one more aiosqlite thread hop
-    (~0.09 ms) on every request."""
-    if reset_state.terminate_only:  # the connection is being discarded, not reused
-        return
-    if record is None or record.driver_connection.in_transaction:
-        dbapi_conn.rollback()
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -243,26 +148,357 @@ def _unicode_lower(value: Any) -> str | None:
     return None if value is None else str(value).lower()
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+# --- statements ----------------------------------------------------------------------------
+
+Processor = Callable[[Any], Any]
+_named_tuple: Any = collections.namedtuple  # field names known only at run time
 
 
-def create_autocommit_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions for requests that only read, or write with one statement (each statement is
-    atomic on its own). On PostgreSQL they run in autocommit mode, which saves the BEGIN and
-    COMMIT/ROLLBACK round trips around every request; a statement sees the committed data as of
-    its start either way (READ COMMITTED). SQLite keeps normal sessions: switching its isolation
-    level per checkout costs a PRAGMA, more than it saves."""
-    if engine.dialect.name != "postgresql":
-        return create_sessionmaker(engine)
-    return create_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
+@dataclass(frozen=True, slots=True)
+class CompiledStatement:
+    sql: str
+    # Positional: (bind name, its converter, None), or (None, None, a constant's value).
+    params: tuple[tuple[str | None, Processor | None, Any], ...]
+    row: Callable[[Sequence[Any]], Any] | None  # None: the statement returns no rows
+    converters: tuple[tuple[int, Processor], ...]  # result columns that need converting
+    writes: bool
 
 
-async def ping(engine: AsyncEngine) -> None:
-    async with engine.connect() as conn:
-        await conn.execute(text("SELECT 1"))
+def compile_statement(stmt: Any, dialect: Dialect) -> CompiledStatement:
+    compiled = stmt.compile(dialect=dialect)
+    params: list[tuple[str | None, Processor | None, Any]] = []
+    for name in compiled.positiontup or ():
+        bind = compiled.binds[name]
+        convert = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if bind.required:  # a value the caller passes
+            params.append((name, convert, None))
+        else:  # a constant of the statement, such as a CASE's values: converted once, here
+            value = bind.effective_value
+            params.append((None, None, value if convert is None else convert(value)))
+    columns = list(getattr(stmt, "selected_columns", None) or stmt.exported_columns)
+    row = None
+    converters: list[tuple[int, Processor]] = []
+    if columns:
+        keys = [getattr(c, "key", None) or f"column_{i}" for i, c in enumerate(columns)]
+        row = _named_tuple("Row", keys, rename=True)._make  # attribute access, as SQLAlchemy rows
+        for i, column in enumerate(columns):
+            convert = column.type.dialect_impl(dialect).result_processor(dialect, None)
+            if convert is not None:
+                converters.append((i, convert))
+    writes = bool(compiled.isinsert or compiled.isupdate or compiled.isdelete)
+    return CompiledStatement(compiled.string, tuple(params), row, tuple(converters), writes)
 
 
-async def session_scope(maker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    async with maker() as session:
-        yield session
+class Result:
+    """The rows of one statement, already converted (or, without RETURNING, the row count)."""
+
+    __slots__ = ("_rows", "rowcount")
+
+    def __init__(self, rows: list[Any], rowcount: int) -> None:
+        self._rows = rows
+        self.rowcount = rowcount
+
+    def all(self) -> list[Any]:
+        return self._rows
+
+    def first(self) -> Any | None:
+        return self._rows[0] if self._rows else None
+
+    def one(self) -> Any:
+        if len(self._rows) != 1:
+            raise LookupError(f"expected one row, got {len(self._rows)}")
+        return self._rows[0]
+
+    def scalar(self) -> Any:
+        return self._rows[0][0] if self._rows else None
+
+
+# --- the database and its connections ------------------------------------------------------
+
+
+class Database:
+    """One per process: the engine's pool, the compiled statements, and the SQLite writer queue."""
+
+    def __init__(self, engine: AsyncEngine, *, connections: int, timeout: float) -> None:
+        """`connections`: at most this many checked out at once (the pool's size and overflow);
+        `timeout`: how long a request waits for one, or for the SQLite writer queue."""
+        self.engine = engine
+        self.dialect = engine.dialect
+        self.is_sqlite = self.dialect.name == "sqlite"
+        self.timeout = timeout
+        # Requests wait for a pooled connection here, first come first served (the pool's own
+        # queue let a newcomer take a connection a waiter was woken for; under sustained load
+        # some requests lost that race until they timed out).
+        self.slots = asyncio.Semaphore(connections)
+        # SQLite lets one transaction write at a time. Left to SQLite, writers retry on its busy
+        # handler in growing sleeps: under load some waited out the timeout while others
+        # slipped in. Here they queue, in order; reads never wait for it (WAL).
+        self.write_lock = asyncio.Lock() if self.is_sqlite else None
+        self.dbapi_error: type[Exception] = self.dialect.loaded_dbapi.Error
+        # Keyed by id(): SQLAlchemy statements overload ==. The statement is kept alive with
+        # its entry, so an id is never reused for another one while cached. Statements are
+        # module constants or lru_cached by shape: this stays small.
+        self._compiled: dict[int, tuple[ClauseElement, CompiledStatement]] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        return cls(
+            create_engine(settings),
+            connections=settings.db_pool_size + settings.db_max_overflow,
+            timeout=settings.db_timeout_seconds,
+        )
+
+    def compiled(self, stmt: ClauseElement) -> CompiledStatement:
+        hit = self._compiled.get(id(stmt))
+        if hit is None:
+            hit = self._compiled[id(stmt)] = (stmt, compile_statement(stmt, self.dialect))
+        return hit[1]
+
+    def connection(self) -> Connection:
+        return Connection(self)
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.exec_driver_sql("SELECT 1")
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+class Connection:
+    """What services take to reach the database (module docstring: lifetimes, errors)."""
+
+    __slots__ = ("_db", "_in_block", "_proxy", "_writing")
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._proxy: PoolProxiedConnection | None = None
+        self._in_block = False  # inside `transaction()`
+        self._writing = False  # holds the SQLite writer queue
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self._db.is_sqlite
+
+    async def execute(self, stmt: ClauseElement, values: dict[str, Any] | None = None) -> Result:
+        db = self._db
+        c = db.compiled(stmt)
+        values = values or {}
+        args = [
+            constant if name is None else values[name] if convert is None else convert(values[name])
+            for name, convert, constant in c.params
+        ]
+        proxy = self._proxy or await self._checkout()
+        driver: Any = proxy.driver_connection
+        try:
+            if db.is_sqlite:
+                if c.writes and not self._writing:
+                    await self._queue_for_writing()
+                records, rowcount = await _run_sqlite(driver, c, args)
+            else:
+                if c.writes and self._in_block and not driver.is_in_transaction():
+                    await driver.execute("BEGIN")
+                records, rowcount = await _run_asyncpg(driver, c, args)
+            # Outside a block the connection goes straight back (as asyncpg's pool.fetch
+            # does): held while the route builds its response, it kept other requests waiting
+            # while the CPU was free.
+            if not self._in_block:
+                await self._end("COMMIT")
+        except Exception as exc:
+            raise await self._fail(exc, c.sql) from exc
+        except BaseException:  # cancelled mid-statement: the connection's state is unknown
+            await self._invalidate()
+            raise
+        rows: list[Any] = []  # a statement without RETURNING: no rows, only the count
+        if c.row is not None:
+            make = c.row
+            if c.converters:
+                for record in records:
+                    converted = list(record)
+                    for i, convert in c.converters:
+                        converted[i] = convert(converted[i])
+                    rows.append(make(converted))
+            else:
+                rows = [make(record) for record in records]
+        return Result(rows, rowcount)
+
+    async def execute_and_commit(self, stmt: ClauseElement, values: dict[str, Any]) -> Result:
+        """Run a block's last statement and commit. With nothing written before it, it runs on
+        its own (one statement is atomic): no BEGIN and COMMIT round trips."""
+        if self._in_block and self._proxy is not None and self._proxy_in_transaction():
+            result = await self.execute(stmt, values)
+            await self.commit()
+            return result
+        in_block, self._in_block = self._in_block, False
+        try:
+            return await self.execute(stmt, values)
+        finally:
+            self._in_block = in_block
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Connection]:
+        """The block's writes in one transaction, committed when it ends, rolled back if it
+        raises; the pooled connection is kept between its statements. Blocks do not nest."""
+        if self._in_block:
+            raise RuntimeError("transaction() blocks do not nest")
+        self._in_block = True
+        try:
+            yield self
+        except BaseException:
+            await self._end_quietly()
+            raise
+        finally:
+            self._in_block = False
+        await self.commit()
+
+    async def commit(self) -> None:
+        """Commit what was written so far, and give the pooled connection back."""
+        try:
+            await self._end("COMMIT")
+        except Exception as exc:
+            raise await self._fail(exc, "COMMIT") from exc
+
+    async def rollback(self) -> None:
+        try:
+            await self._end("ROLLBACK")
+        except Exception as exc:
+            raise await self._fail(exc, "ROLLBACK") from exc
+
+    def _proxy_in_transaction(self) -> bool:
+        driver: Any = self._proxy.driver_connection if self._proxy is not None else None
+        if driver is None:
+            return False
+        return bool(driver.in_transaction if self._db.is_sqlite else driver.is_in_transaction())
+
+    async def _checkout(self) -> PoolProxiedConnection:
+        slots = self._db.slots
+        if slots.locked():
+            await _wait(slots.acquire(), self._db.timeout)
+        else:
+            await slots.acquire()  # free: returns without yielding to the event loop
+        try:
+            self._proxy = await self._db.engine.raw_connection()
+        except self._db.dbapi_error as exc:  # the pool raises the driver adapter's own errors
+            slots.release()
+            raise DBAPIError.instance(None, None, exc, self._db.dbapi_error) from exc
+        except BaseException:
+            slots.release()
+            raise
+        return self._proxy
+
+    async def _queue_for_writing(self) -> None:
+        lock = self._db.write_lock
+        assert lock is not None
+        await _wait(lock.acquire(), self._db.timeout)
+        self._writing = True
+
+    async def _end(self, how: str) -> None:
+        """COMMIT or ROLLBACK the open transaction, if any, and give the connection back."""
+        proxy = self._proxy
+        if proxy is None:
+            return
+        driver: Any = proxy.driver_connection
+        if self._db.is_sqlite:
+            if driver.in_transaction:
+                await (driver.commit() if how == "COMMIT" else driver.rollback())
+        elif driver.is_in_transaction():
+            await driver.execute(how)
+        await self._release()
+
+    async def _end_quietly(self) -> None:
+        """Roll back after a failure; a connection that cannot roll back is dropped."""
+        try:
+            await self._end("ROLLBACK")
+        except Exception:
+            await self._invalidate()
+
+    async def _release(self) -> None:
+        proxy, self._proxy = self._proxy, None
+        self._stop_writing()
+        if proxy is not None:
+            try:
+                await greenlet_spawn(proxy.close)
+            finally:
+                self._db.slots.release()
+
+    async def _invalidate(self, exc: BaseException | None = None) -> None:
+        proxy, self._proxy = self._proxy, None
+        self._stop_writing()
+        if proxy is not None:
+            try:
+                await greenlet_spawn(proxy.invalidate, exc)
+            finally:
+                self._db.slots.release()
+
+    def _stop_writing(self) -> None:
+        if self._writing:
+            self._writing = False
+            assert self._db.write_lock is not None
+            self._db.write_lock.release()
+
+    async def _fail(self, exc: Exception, sql: str) -> Exception:
+        """The one translation of driver errors: the SQLAlchemy exception to raise (parameters
+        left out: they may hold user data, and these reach logs). The transaction is rolled
+        back; a connection-level failure drops the connection."""
+        error, broken = translate_error(exc, sql)
+        if broken:
+            await self._invalidate(exc)
+        else:
+            await self._end_quietly()
+        return error
+
+
+def translate_error(exc: Exception, sql: str) -> tuple[Exception, bool]:
+    """(the exception to raise, whether the connection is broken) for a driver error."""
+    if isinstance(exc, WaitTimeout):
+        return exc, False
+    if isinstance(exc, TimeoutError):  # asyncpg's command_timeout: it may still run on it
+        return exc, True
+    if isinstance(exc, DBAPIError):  # already translated (the pool's own errors)
+        return exc, False
+    sqlstate = str(getattr(exc, "sqlstate", "") or "")
+    if isinstance(exc, sqlite3.IntegrityError) or sqlstate.startswith("23"):
+        return IntegrityError(sql, None, exc), False
+    if isinstance(exc, sqlite3.DataError) or sqlstate.startswith("22"):
+        return DataError(sql, None, exc), False
+    # No SQLSTATE: the driver lost the connection; 08: connection exception; 57P: the server
+    # is shutting down or restarting. The connection is no use to the next request.
+    broken = not sqlstate and not isinstance(exc, sqlite3.Error)
+    return OperationalError(sql, None, exc), broken or sqlstate.startswith(("08", "57P"))
+
+
+class WaitTimeout(TimeoutError):
+    """Waited DB_TIMEOUT_SECONDS for a pooled connection or the SQLite writer queue (503)."""
+
+
+async def _wait(acquire: Any, seconds: float) -> None:
+    # asyncio.timeout, not wait_for: wait_for runs the acquire in a task of its own, two more
+    # event-loop turns.
+    try:
+        async with asyncio.timeout(seconds):
+            await acquire
+    except TimeoutError:
+        raise WaitTimeout(f"waited {seconds} s for the database") from None
+
+
+async def _run_asyncpg(
+    conn: Any, c: CompiledStatement, args: list[Any]
+) -> tuple[Sequence[Any], int]:
+    if c.row is not None:
+        records = await conn.fetch(c.sql, *args)
+        return records, len(records)
+    status: str = await conn.execute(c.sql, *args)  # e.g. "DELETE 3"
+    count = status.rsplit(" ", 1)[-1]
+    return [], int(count) if count.isdigit() else -1
+
+
+async def _run_sqlite(
+    conn: Any, c: CompiledStatement, args: list[Any]
+) -> tuple[Sequence[Any], int]:
+    if c.row is not None:
+        records = await conn.execute_fetchall(c.sql, args)
+        return records, len(records)
+    cursor = await conn.execute(c.sql, args)
+    count = cursor.rowcount
+    await cursor.close()
+    return [], count

@@ -10,7 +10,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.routing import Route
 
 from todo_api import __version__
@@ -22,10 +21,8 @@ from todo_api.core.config import Settings, get_settings
 from todo_api.core.logging import configure_logging
 from todo_api.core.ratelimit import RateLimited, RateLimiter
 from todo_api.core.security import HashingBusy, PasswordHashing, TokenVerifier
-from todo_api.db import create_autocommit_sessionmaker, create_engine, create_sessionmaker
-from todo_api.db_direct import DirectDatabase
+from todo_api.db import Database
 from todo_api.mcp_server import McpApp
-from todo_api.services import tasks as task_service
 from todo_api.services.errors import ServiceError
 
 log = logging.getLogger("todo_api")
@@ -37,7 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
     settings = settings.with_auth_secret()
-    engine = create_engine(settings)
+    db = Database.from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -46,7 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             extra={
                 "version": __version__,
                 "env": settings.app_env,
-                "database": engine.url.get_backend_name(),
+                "database": db.dialect.name,
                 "llm": settings.llm_provider,
             },
         )
@@ -55,7 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         aclose = getattr(app.state.agent, "aclose", None)
         if aclose is not None:
             await aclose()
-        await engine.dispose()
+        await db.dispose()
 
     app = FastAPI(
         title="Todo Chatbot API",
@@ -63,28 +60,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Tasks, an AI chat assistant that manages them, and an MCP server.",
         lifespan=lifespan,
         # FastAPI's native OpenTelemetry hooks look up three global providers on every request
-        # (~5 us, as much as the rest of /health); this app reports through Prometheus
+        # (as much as the rest of /health, bench/findings.md); this app reports through Prometheus
         # (/metrics) and JSON logs, and ships no OpenTelemetry SDK to export to.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
-    task_service.set_max_tasks_per_user(settings.max_tasks_per_user)
-    app.state.engine = engine
-    app.state.sessionmaker = create_sessionmaker(engine)
-    app.state.autocommit_sessionmaker = create_autocommit_sessionmaker(engine)
-    app.state.direct_db = DirectDatabase(engine)
+    app.state.db = db
     app.state.limiter = RateLimiter()
     app.state.tokens = TokenVerifier(settings.auth_secret.get_secret_value())
     app.state.password_hashing = PasswordHashing(
         settings.password_hash_concurrency, settings.password_hash_wait_seconds
     )
     app.state.agent = build_agent(settings)
-    mcp_app = McpApp(settings, app.state.sessionmaker)
+    mcp_app = McpApp(settings, db)
 
     # Routes are tried in order: the probes first (the cheapest requests, so the few us spent
     # trying routes ahead of them, such as /docs, are most of their cost), then the busiest.
     # Added flat: `include_router` nests each router, and FastAPI then walks the nesting on
-    # every request (~11 us per router plus ~3 us per route tried, bench/findings.md).
+    # every request (bench/findings.md).
     app.router.routes[:0] = health.router.routes
     for router in (tasks.router, chat.router, auth.router):
         app.router.routes.extend(router.routes)
@@ -138,17 +131,15 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def database_error(_: Request, exc: Exception) -> JSONResponse:
         # Input the validators let through but the database refuses is the client's problem;
         # everything else (connection refused, pool or statement timeout) is a short outage.
-        # asyncpg's errors mostly reach us as a plain DBAPIError: its SQLSTATE class tells
-        # bad data (22: e.g. U+0000 in text, out of range) and conflicts (23) from outages.
-        sqlstate = str(getattr(getattr(exc, "orig", None), "sqlstate", None) or "")
-        if isinstance(exc, IntegrityError) or sqlstate.startswith("23"):
+        # db.translate_error has sorted the driver's errors into these classes.
+        if isinstance(exc, IntegrityError):
             return JSONResponse({"detail": "Conflicts with existing data"}, status_code=409)
-        if isinstance(exc, DataError) or sqlstate.startswith("22"):
+        if isinstance(exc, DataError):
             return JSONResponse({"detail": "Value out of range"}, status_code=422)
         log.warning("database unavailable: %s", type(exc).__name__)
         return JSONResponse(
             {"detail": DB_UNAVAILABLE}, status_code=503, headers={"Retry-After": "2"}
         )
 
-    for exc_type in (DBAPIError, PoolTimeoutError, OSError, TimeoutError):
+    for exc_type in (DBAPIError, OSError, TimeoutError):
         app.add_exception_handler(exc_type, database_error)

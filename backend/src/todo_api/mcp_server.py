@@ -17,7 +17,6 @@ import mcp_types as types
 from mcp.server import Server, ServerRequestContext
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.types import Receive, Scope, Send
 
 from todo_api import __version__
@@ -25,6 +24,7 @@ from todo_api.agent.tools import TOOL_NAMES, TOOL_SPECS, ToolBox
 from todo_api.api.deps import authenticate_token
 from todo_api.core.config import Settings
 from todo_api.core.security import TokenVerifier
+from todo_api.db import Database
 from todo_api.services.errors import ServiceError, Unauthorized
 
 USER_SCOPE_KEY = "todo_api.user_id"
@@ -46,7 +46,7 @@ def _tools() -> list[types.Tool]:
     ]
 
 
-def create_mcp_server(sessionmaker: async_sessionmaker[AsyncSession]) -> Server[Any]:
+def create_mcp_server(database: Database, max_tasks: int) -> Server[Any]:
     async def list_tools(
         ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
@@ -60,11 +60,11 @@ def create_mcp_server(sessionmaker: async_sessionmaker[AsyncSession]) -> Server[
         if not isinstance(user_id, int):  # only reachable if mounted without McpApp
             return _tool_error("Not authenticated")
         try:
-            async with sessionmaker() as session:
+            db = database.connection()
+            async with db.transaction():  # one tool call, one unit of work
                 moment = datetime.now(UTC)
-                box = ToolBox(session, user_id, moment.date(), now=moment.time())
+                box = ToolBox(db, user_id, moment.date(), max_tasks=max_tasks, now=moment.time())
                 result = await box.call(params.name, dict(params.arguments or {}))
-                await session.commit()  # one tool call, one unit of work
         except ServiceError as exc:  # e.g. the account was deleted during the call
             return _tool_error(exc.detail)
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
@@ -97,11 +97,11 @@ class McpApp:
 
     path = "/mcp"  # also the route template in access logs and metrics
 
-    def __init__(self, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, settings: Settings, database: Database) -> None:
         self.settings = settings
         self.tokens = TokenVerifier(settings.auth_secret.get_secret_value())
-        self.sessionmaker = sessionmaker
-        self.server = create_mcp_server(sessionmaker)
+        self.database = database
+        self.server = create_mcp_server(database, settings.max_tasks_per_user)
         self.manager = StreamableHTTPSessionManager(
             app=self.server, stateless=True, json_response=True
         )
@@ -117,8 +117,8 @@ class McpApp:
             await _unauthorized(send, "Not authenticated")
             return
         try:
-            async with self.sessionmaker() as session:  # the REST API's one check
-                user_id = await authenticate_token(session, self.tokens, token.strip())
+            db = self.database.connection()  # the REST API's one check
+            user_id = await authenticate_token(db, self.tokens, token.strip())
         except Unauthorized as exc:
             await _unauthorized(send, exc.detail)
             return

@@ -9,9 +9,8 @@ from collections.abc import Awaitable, Callable
 import pytest
 from fastapi import FastAPI
 
-from testsupport.app import UserCtx
+from testsupport.app import UserCtx, insert_user
 from todo_api.core.security import create_access_token
-from todo_api.models import User
 
 _counter = itertools.count()
 
@@ -19,11 +18,7 @@ _counter = itertools.count()
 async def _fast_user(app: FastAPI) -> UserCtx:
     """A user inserted directly (no argon2 hashing, cannot log in) and a valid token for it."""
     email = f"chat{next(_counter)}-{uuid.uuid4().hex[:8]}@example.com"
-    async with app.state.sessionmaker() as session:
-        user = User(email=email, name="", password_hash="!unusable")
-        session.add(user)
-        await session.commit()
-        user_id = user.id
+    user_id = await insert_user(app.state.db, email)
     settings = app.state.settings
     token = create_access_token(
         user_id, settings.auth_secret.get_secret_value(), settings.access_token_expire_minutes

@@ -157,7 +157,7 @@ async def test_rate_limit_per_user(database_url: str, fast_user: FastUser) -> No
             other = await client.post("/api/chat", json={"message": "hi"}, headers=users[1])
             assert other.status_code == 200
     finally:
-        await app.state.engine.dispose()
+        await app.state.db.dispose()
 
 
 async def test_unknown_message_changes_nothing(client: httpx.AsyncClient, user: UserCtx) -> None:

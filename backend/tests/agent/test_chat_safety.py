@@ -127,14 +127,14 @@ async def test_clear_completed_needs_confirm_for_more_than_three(
 ) -> None:
     for title in FIVE:
         await add(client, user, title=title, completed=title != FIVE[-1])
-    async with app.state.sessionmaker() as session:
-        box = ToolBox(session, user.id, date.today())
+    db = app.state.db.connection()
+    async with db.transaction():
+        box = ToolBox(db, user.id, date.today(), max_tasks=app.state.settings.max_tasks_per_user)
         refused = await box.call("clear_completed", {})
         assert not refused.ok and refused.data["error"] == "needs_confirmation"
         assert refused.data["count"] == 4 and len(await box.tasks(True)) == 4
         cleared = await box.call("clear_completed", {"confirm": True})
         assert cleared.ok and cleared.data["count"] == 4 and len(cleared.undo) == 4
-        await session.commit()
 
 
 async def test_a_fourth_deletion_in_one_turn_needs_confirm(
@@ -142,8 +142,9 @@ async def test_a_fourth_deletion_in_one_turn_needs_confirm(
 ) -> None:
     for title in FIVE:
         await add(client, user, title=title)
-    async with app.state.sessionmaker() as session:
-        box = ToolBox(session, user.id, date.today())
+    db = app.state.db.connection()
+    async with db.transaction():
+        box = ToolBox(db, user.id, date.today(), max_tasks=app.state.settings.max_tasks_per_user)
         for title in FIVE[:3]:
             assert (await box.call("delete_task", {"task": title})).ok
         refused = await box.call("complete_task", {"task": FIVE[3]})
@@ -152,7 +153,6 @@ async def test_a_fourth_deletion_in_one_turn_needs_confirm(
         assert refused.data.get("error") == "needs_confirmation"
         assert (await box.call("delete_task", {"task": FIVE[3], "confirm": True})).ok
         assert [t.title for t in await box.tasks()] == [FIVE[4]]
-        await session.commit()
 
 
 async def test_a_follow_up_does_not_shift_to_another_task_when_one_was_deleted(

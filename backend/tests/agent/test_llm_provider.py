@@ -64,7 +64,7 @@ async def llm_client(
             yield client
     finally:
         await app.state.agent.aclose()
-        await app.state.engine.dispose()
+        await app.state.db.dispose()
 
 
 async def chat(
@@ -348,7 +348,7 @@ async def test_no_pooled_connection_is_held_while_the_provider_works(
     async with llm_client(database_url, fake) as client:
         app: Any = client._transport.app  # type: ignore[attr-defined]
         agent: OpenAIAgent = app.state.agent
-        pool = app.state.engine.sync_engine.pool
+        pool = app.state.db.engine.sync_engine.pool
         held: list[int] = []
         complete = agent._complete
 

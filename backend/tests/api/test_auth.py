@@ -154,7 +154,7 @@ async def test_failed_logins_are_rate_limited(sqlite_url: str) -> None:
             # Strangers' failures never refuse the owner's right password.
             assert (await owner.post("/api/auth/login", json=account)).status_code == 200
     finally:
-        await app.state.engine.dispose()
+        await app.state.db.dispose()
 
 
 async def test_wrong_guesses_from_many_addresses_never_lock_the_owner_out(
@@ -176,7 +176,7 @@ async def test_wrong_guesses_from_many_addresses_never_lock_the_owner_out(
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
             assert (await c.post("/api/auth/login", json=account)).status_code == 200
     finally:
-        await app.state.engine.dispose()
+        await app.state.db.dispose()
 
 
 async def test_deleted_account_gets_401_before_input_errors(

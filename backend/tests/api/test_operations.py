@@ -32,7 +32,7 @@ async def test_health_reports_the_build_version(
         transport=httpx.ASGITransport(app=app), base_url="http://test"
     ) as client:
         resp = await client.get("/health")
-    await app.state.engine.dispose()
+    await app.state.db.dispose()
     assert resp.json() == {"status": "healthy", "version": "0.1.0-3f2a9c1d7e4b"}
 
 
@@ -82,7 +82,7 @@ async def test_ready_is_503_when_database_unreachable(down_url: str) -> None:
         health = await c.get("/health")
         ready = await c.get("/ready")
         tasks = await c.post("/api/auth/login", json={"email": "a@b.co", "password": "x"})
-    await app.state.engine.dispose()
+    await app.state.db.dispose()
     assert health.status_code == 200
     assert ready.status_code == 503
     assert ready.json() == {"status": "not ready", "database": "unreachable"}
@@ -106,7 +106,7 @@ async def test_ready_follows_the_database_down_and_back() -> None:
             assert (await c.get("/health")).status_code == 200
             await asyncio.to_thread(server.start)
             back = await c.get("/ready")
-        await app.state.engine.dispose()
+        await app.state.db.dispose()
     assert down.status_code == 503
     assert back.status_code == 200
 

@@ -11,7 +11,6 @@ import httpx
 import pytest
 
 from testsupport.app import UserCtx, make_settings
-from todo_api.db import sqlite_write_lock
 from todo_api.main import create_app
 from todo_api.schemas import TaskOut, TaskPage
 
@@ -338,9 +337,8 @@ async def test_a_write_that_waits_out_the_sqlite_writer_queue_is_a_503(sqlite_ur
                 },
             )
             headers = {"Authorization": f"Bearer {signup.json()['access_token']}"}
-            lock = sqlite_write_lock(app.state.engine)
-            holder = object()  # stands for a write transaction that does not finish
-            await lock.acquire(holder)
+            lock = app.state.db.write_lock
+            await lock.acquire()  # stands for a write transaction that does not finish
             try:
                 async with asyncio.timeout(5):
                     created = await client.post(
@@ -350,7 +348,7 @@ async def test_a_write_that_waits_out_the_sqlite_writer_queue_is_a_503(sqlite_ur
                         "/api/chat", json={"message": "add queued too"}, headers=headers
                     )
             finally:
-                lock.release(holder)
+                lock.release()
             assert created.status_code == 503 and created.headers["retry-after"] == "2"
             assert chat.status_code == 503
             page = (await client.get("/api/tasks", headers=headers)).json()
@@ -359,11 +357,11 @@ async def test_a_write_that_waits_out_the_sqlite_writer_queue_is_a_503(sqlite_ur
             again = await client.post("/api/tasks", json={"title": "now"}, headers=headers)
             assert again.status_code == 201
     finally:
-        await app.state.engine.dispose()
+        await app.state.db.dispose()
 
 
 async def test_concurrent_writes_all_succeed(client: httpx.AsyncClient, user: UserCtx) -> None:
-    """A burst of writers all land (on SQLite they queue on db._one_sqlite_writer_at_a_time;
+    """A burst of writers all land (on SQLite they queue on db.Database.write_lock;
     the bench's c=32 write runs are the load test for that)."""
     created = await asyncio.gather(
         *[

@@ -303,7 +303,7 @@ async def test_restore_is_409_while_a_task_has_the_id(
     await client.delete(f"/api/tasks/{task['id']}", headers=user.headers)
     # Only possible by hand: put a task with that id back beside its tombstone.
     row = TaskOut.model_validate(task).model_dump()
-    async with app.state.engine.begin() as conn:
+    async with app.state.db.engine.begin() as conn:
         await conn.execute(insert(cast(Table, Task.__table__)).values(**row, user_id=user.id))
     resp = await client.post(f"/api/tasks/{task['id']}/restore", headers=user.headers)
     assert resp.status_code == 409, resp.text
@@ -316,7 +316,7 @@ async def test_tombstones_older_than_a_day_are_purged_by_later_deletes(
     for task in (old, recent):
         await client.delete(f"/api/tasks/{task['id']}", headers=user.headers)
     deleted = cast(Table, DeletedTask.__table__)
-    async with app.state.engine.begin() as conn:
+    async with app.state.db.engine.begin() as conn:
         await conn.execute(
             update(deleted)
             .where(deleted.c.id == old["id"])

@@ -15,7 +15,6 @@ from testsupport.app import UserCtx, make_settings
 from todo_api.agent.tools import ToolBox
 from todo_api.core.config import Settings
 from todo_api.main import create_app
-from todo_api.services import tasks as task_service
 
 CAP = 3
 PASSWORD = "correct horse battery"
@@ -25,8 +24,7 @@ PASSWORD = "correct horse battery"
 async def capped_app(database_url: str) -> AsyncIterator[FastAPI]:
     app = create_app(make_settings(database_url, max_tasks_per_user=CAP))
     yield app
-    await app.state.engine.dispose()
-    task_service.set_max_tasks_per_user(Settings.model_fields["max_tasks_per_user"].default)
+    await app.state.db.dispose()
 
 
 @pytest.fixture
@@ -80,11 +78,10 @@ async def test_chat_and_mcp_tools_report_the_cap(
     for i in range(CAP):
         await capped.post("/api/tasks", json={"title": f"t{i}"}, headers=user.headers)
     # The tool layer the chat and MCP share.
-    async with capped_app.state.sessionmaker() as session:
-        result = await ToolBox(session, user.id, date.today()).call(
-            "add_task", {"title": "via a tool"}
-        )
-        await session.commit()
+    db = capped_app.state.db.connection()
+    async with db.transaction():
+        box = ToolBox(db, user.id, date.today(), max_tasks=CAP)
+        result = await box.call("add_task", {"title": "via a tool"})
     assert not result.ok and f"limit of {CAP} tasks" in result.message, result
     # The chat endpoint (offline local agent): a readable reply, not an error page.
     chat = await capped.post(

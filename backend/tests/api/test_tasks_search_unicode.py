@@ -45,7 +45,7 @@ async def client(utf8_database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         yield c
-    await app.state.engine.dispose()
+    await app.state.db.dispose()
 
 
 @pytest.fixture

@@ -94,8 +94,9 @@ async def test_descriptions_keep_line_breaks_and_tabs_only(
 
 async def test_the_agent_and_mcp_tools_refuse_them_too(app: FastAPI, user: UserCtx) -> None:
     """The chat and MCP share the ToolBox; a forged title never reaches the task list."""
-    async with app.state.sessionmaker() as session:
-        box = ToolBox(session, user.id, date.today())
+    db = app.state.db.connection()
+    async with db.transaction():
+        box = ToolBox(db, user.id, date.today(), max_tasks=app.state.settings.max_tasks_per_user)
         added = await box.call("add_task", {"title": FORGED})
         assert not added.ok and "line break" in added.message, added
         bidi = await box.call("add_task", {"title": "ok", "description": "x\u202ey"})
@@ -105,7 +106,6 @@ async def test_the_agent_and_mcp_tools_refuse_them_too(app: FastAPI, user: UserC
         renamed = await box.call("update_task", {"task": "real task", "title": FORGED})
         assert not renamed.ok and "line break" in renamed.message, renamed
         listed = await box.call("list_tasks", {})
-        await session.commit()
     assert "Transfer savings" not in listed.message
     assert listed.message.count("\n") <= 1, listed.message
 

@@ -78,7 +78,8 @@ describe("todo app in a real browser", { skip: missing && !IN_CI ? missing : fal
   }
 
   const board = () => page.getByRole("region", { name: "Add a task" });
-  const taskList = () => page.getByRole("list", { name: "Tasks" });
+  const taskList = () => page.getByRole("region", { name: "Your tasks" });
+  const statusButton = (name) => page.getByRole("group", { name: "Status" }).getByRole("button", { name: new RegExp(`^${name}`) });
   const taskItem = (title) => page.getByTestId("task").filter({ has: page.getByText(title, { exact: true }) });
 
   async function signUp(p, user, screenshot = null) {
@@ -150,12 +151,13 @@ describe("todo app in a real browser", { skip: missing && !IN_CI ? missing : fal
     assert.match(await item.innerText(), /Two cartons, barista edition/);
     assert.match(await item.innerText(), /High priority/);
     assert.match(await item.innerText(), /Due .*20 May 2031, 15:30/);
-    await page.getByTestId("counts").filter({ hasText: "1 pending · 0 done" }).waitFor();
+    await page.getByTestId("counts").filter({ hasText: "1 open · 0 done" }).waitFor();
     // The form is ready for the next task.
     assert.equal(await form.getByLabel("Title").inputValue(), "");
-    // Empty titles are refused with a message.
+    // Empty titles are refused with a message tied to the field.
     await form.getByRole("button", { name: "Add task" }).click();
-    await form.getByRole("alert").filter({ hasText: "Title" }).waitFor();
+    await form.getByText("Enter a title").waitFor();
+    assert.equal(await form.getByLabel("Title").getAttribute("aria-invalid"), "true");
   });
 
   step("edit a task inline", async () => {
@@ -177,15 +179,15 @@ describe("todo app in a real browser", { skip: missing && !IN_CI ? missing : fal
 
   step("complete and reopen a task; filters and counts follow", async () => {
     await page.getByRole("checkbox", { name: "Mark “Buy oat milk and bread” as done" }).check();
-    await page.getByTestId("counts").filter({ hasText: "0 pending · 1 done" }).waitFor();
-    await page.getByRole("button", { name: /^Pending/ }).click();
+    await page.getByTestId("counts").filter({ hasText: "0 open · 1 done" }).waitFor();
+    await statusButton("Open").click();
     await page.getByText("No tasks match").waitFor();
-    await page.getByRole("button", { name: /^Completed/ }).click();
+    await statusButton("Completed").click();
     await taskItem("Buy oat milk and bread").waitFor();
     await page.getByRole("checkbox", { name: "Reopen “Buy oat milk and bread”" }).uncheck();
     await page.getByText("No tasks match").waitFor();
-    await page.getByRole("button", { name: /^All/ }).click();
-    await page.getByTestId("counts").filter({ hasText: "1 pending · 0 done" }).waitFor();
+    await statusButton("All").click();
+    await page.getByTestId("counts").filter({ hasText: "1 open · 0 done" }).waitFor();
   });
 
   step("search and sort the board", async () => {
@@ -214,18 +216,18 @@ describe("todo app in a real browser", { skip: missing && !IN_CI ? missing : fal
     await taskItem("Call the dentist").waitFor();
     await page.getByRole("button", { name: "Delete “Call the dentist”" }).click();
     await taskItem("Call the dentist").waitFor({ state: "detached" });
-    await page.getByTestId("counts").filter({ hasText: "1 pending · 0 done" }).waitFor();
+    await page.getByTestId("counts").filter({ hasText: "1 open · 0 done" }).waitFor();
     await page.screenshot({ path: screenshotPath("board") });
   });
 
   step("the chat assistant adds a task and the board shows it", async () => {
-    const chat = page.getByRole("complementary", { name: "Assistant" });
+    const chat = page.getByRole("region", { name: "Assistant" });
     const input = chat.getByLabel("Message the assistant");
     await input.fill("Add water the plants tomorrow");
     await input.press("Enter");
     const reply = chat.getByTestId("chat-assistant").last();
     await reply.waitFor({ timeout: 30_000 });
-    await chat.getByRole("list", { name: "Actions taken" }).first().waitFor();
+    await chat.getByRole("list", { name: "Actions taken", includeHidden: true }).first().waitFor({ state: "attached" }); // collapsed in a <details> by default
     await taskList().getByText(/water the plants/i).waitFor();
     assert.equal(await input.inputValue(), "", "the input is cleared after sending");
     await page.screenshot({ path: screenshotPath("chat") });
@@ -233,7 +235,7 @@ describe("todo app in a real browser", { skip: missing && !IN_CI ? missing : fal
 
   step("past conversations stay reachable after a reload", async () => {
     await page.reload();
-    const chat = page.getByRole("complementary", { name: "Assistant" });
+    const chat = page.getByRole("region", { name: "Assistant" });
     await chat.getByTestId("chat-user").filter({ hasText: "Add water the plants tomorrow" }).waitFor();
     await chat.getByRole("button", { name: "New chat" }).click();
     await chat.getByText("Manage tasks by chatting").waitFor();

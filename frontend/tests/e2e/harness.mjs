@@ -106,10 +106,19 @@ function startProcess(name, command, args, { env, cwd, logDir }) {
 
 /** Start the backend on a free port with a throwaway SQLite database. */
 export async function startBackend(workDir) {
-  const port = await freePort();
+  return startBackendOn(workDir, await freePort(), randomBytes(32).toString("hex"));
+}
+
+/** Start the backend again on the same port, database and signing secret as `backend` (stopped
+ * before): the browser's session and data survive, as after a real restart. */
+export async function restartBackend(workDir, backend, name = "backend-restarted") {
+  return startBackendOn(workDir, backend.port, backend.authSecret, name);
+}
+
+async function startBackendOn(workDir, port, authSecret, name = "backend") {
   const uv = findUv();
   const proc = startProcess(
-    "backend",
+    name,
     uv,
     ["run", "--project", join(REPO_ROOT, "backend"), "--frozen", "todo-api", "serve", "--host", "127.0.0.1", "--port", String(port)],
     {
@@ -119,7 +128,7 @@ export async function startBackend(workDir) {
         APP_ENV: "development",
         DATABASE_URL: `sqlite:///${join(workDir, "e2e.db")}`,
         MIGRATE_ON_START: "true",
-        AUTH_SECRET: randomBytes(32).toString("hex"),
+        AUTH_SECRET: authSecret,
         LLM_PROVIDER: "local",
         LOGIN_RATE_LIMIT: "1000/minute",
         CHAT_RATE_LIMIT: "1000/minute",
@@ -130,7 +139,7 @@ export async function startBackend(workDir) {
   );
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/health`, 60_000, proc.child, proc.logPath);
-  return { url, ...proc };
+  return { url, port, authSecret, ...proc };
 }
 
 /** Start the built standalone frontend, pointed at `backendUrl` through the environment only. */
@@ -170,4 +179,79 @@ export function resetArtifacts() {
 export function screenshotPath(name) {
   mkdirSync(ARTIFACTS, { recursive: true });
   return join(ARTIFACTS, `${name}.png`);
+}
+
+/** A direct REST client for the backend (a "second client" beside the browser), with a user's token. */
+export function restClient(backendUrl, token) {
+  const call = async (method, path, body) => {
+    const response = await fetch(`${backendUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : null };
+  };
+  return {
+    get: (path) => call("GET", path),
+    post: (path, body) => call("POST", path, body),
+    patch: (path, body) => call("PATCH", path, body),
+    delete: (path) => call("DELETE", path),
+  };
+}
+
+/** Create an account straight on the backend; returns its bearer token. */
+export async function signUpViaApi(backendUrl, { email, password, name = "" }) {
+  const response = await fetch(`${backendUrl}/api/auth/signup`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email, password, name }),
+  });
+  if (response.status !== 201) throw new Error(`signup answered ${response.status}: ${await response.text()}`);
+  return (await response.json()).access_token;
+}
+
+/** Sign a browser page in through the sign-in form and wait for the board. */
+export async function signInPage(page, frontendUrl, { email, password }) {
+  await page.goto(`${frontendUrl}/signin`);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { name: "Your tasks" }).waitFor();
+}
+
+/** A date `days` from today as YYYY-MM-DD in this machine's time zone (the browser's too). */
+export function localDate(days = 0) {
+  const d = new Date();
+  d.setDate(d.getDate() + days);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+}
+
+/** Save a screenshot of every open page of `browser` (called when a test fails). */
+export async function screenshotAll(browser, name) {
+  const slug = name.replace(/[^a-z0-9]+/gi, "-").toLowerCase();
+  for (const [i, p] of (browser?.contexts() ?? []).flatMap((c) => c.pages()).entries()) {
+    await p.screenshot({ path: screenshotPath(`FAILED-${slug}-${i}`), fullPage: true }).catch(() => {});
+  }
+}
+
+/** A new account signed in on `page` (its context keeps the session cookie), made through the
+ * app's own /api/auth/signup so tests that are not about the sign-up form skip typing it. */
+export async function signUpThroughApi(page, frontendUrl, user) {
+  await page.goto(`${frontendUrl}/signin`);
+  const status = await page.evaluate(async (body) => {
+    const response = await fetch("/api/auth/signup", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    return response.status;
+  }, user);
+  if (status !== 201 && status !== 200) throw new Error(`sign-up of ${user.email} answered ${status}`);
+}
+
+/** Run `fn(page)` and save a screenshot of every open page of `browser` when it throws. */
+export async function withFailureScreenshots(browser, name, fn) {
+  try {
+    await fn();
+  } catch (error) {
+    await screenshotAll(browser, name);
+    throw error;
+  }
 }

@@ -18,7 +18,7 @@ test("validation errors name the field in words", () => {
   };
   assert.equal(
     describeError(422, body),
-    "Password: string should have at least 8 characters. Due date: input should be a valid date",
+    "Password: use at least 8 characters. Due date: enter a date like 2030-05-20.",
   );
 });
 

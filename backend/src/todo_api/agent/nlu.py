@@ -605,15 +605,20 @@ class _Message:
 
 
 def _understand(message: str, today: date) -> Intent:
-    """The first rule of RULES that reads the message decides its intent."""
+    return deciding_rule(message, today)[1]
+
+
+def deciding_rule(message: str, today: date) -> tuple[str | None, Intent]:
+    """The first rule of RULES that reads the message decides its intent: its name and the intent
+    (no name: no rule read it). The name lets the unit tests pin each rule to its examples."""
     raw = re.sub(r"\s+", " ", message).strip()
     text, bang = normalize(raw)
     msg = _Message(raw, text, bang, today)
-    for _name, rule in RULES:
+    for name, rule in RULES:
         intent = rule(msg)
         if intent is not None:
-            return intent
-    return Intent("unknown")
+            return name, intent
+    return None, Intent("unknown")
 
 
 def _rule_empty(msg: _Message) -> Intent | None:

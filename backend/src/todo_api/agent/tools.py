@@ -28,7 +28,7 @@ from todo_api.agent.dates import (
 )
 from todo_api.agent.matching import Resolution, parse_id, resolve
 from todo_api.core.metrics import CHAT_TOOL_CALLS
-from todo_api.db_direct import Db
+from todo_api.db import Connection
 from todo_api.models import MAX_ID
 from todo_api.schemas import (
     Description,
@@ -387,20 +387,22 @@ def parse_due_moment(
 
 
 class ToolBox:
-    """The tools, bound to one database connection (a session or a direct connection) and one
-    user. Their writes join its transaction; they do not commit (see `release`)."""
+    """The tools, bound to one database connection and one user. Their writes join the caller's
+    transaction; they do not commit (see `release`). `max_tasks`: MAX_TASKS_PER_USER."""
 
     def __init__(
         self,
-        db: Db,
+        db: Connection,
         user_id: int,
         today: date,
         *,
+        max_tasks: int,
         now: time | None = None,
         task_details: bool = True,
     ) -> None:
         self.db = db
         self.user_id = user_id
+        self.max_tasks = max_tasks
         self.today = today
         # The time of day with `today` (same clock): "at 5pm" alone is today only while ahead.
         self.now = now
@@ -490,6 +492,7 @@ class ToolBox:
                 due_time=at,
                 tags=[tag.strip() for tag in args.tags.split(",") if tag.strip()],
             ),
+            cap=self.max_tasks,
         )
         undo = {"op": "remove", "id": task.id, "title": task.title}
         added = describe(task, self.today)
@@ -771,13 +774,15 @@ class ToolBox:
         gone (after a day, or a step recorded before tombstones), as a new task."""
         if "id" in step:
             try:
-                (task,) = await task_service.restore_tasks(self.db, self.user_id, [step["id"]])
+                (task,) = await task_service.restore_tasks(
+                    self.db, self.user_id, [step["id"]], cap=self.max_tasks
+                )
                 return task
             except NotFound:
                 pass
         snapshot = dict(step["task"])
         return await task_service.create_task(
-            self.db, self.user_id, TaskCreate.model_validate(snapshot)
+            self.db, self.user_id, TaskCreate.model_validate(snapshot), cap=self.max_tasks
         )
 
     async def count_tasks(self, _: NoArgs) -> ToolResult:

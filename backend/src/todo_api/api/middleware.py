@@ -1,5 +1,5 @@
 """Pure ASGI middleware (cheaper than BaseHTTPMiddleware): request id, access log, metrics,
-a request-body size cap, CORS, and closing the request's database connections."""
+a request-body size cap and CORS."""
 
 from __future__ import annotations
 
@@ -22,8 +22,6 @@ log = logging.getLogger("todo_api.access")
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _UNMATCHED = "<unmatched>"
 _QUIET_ROUTES = frozenset({"/health", "/ready", "/metrics"})  # probes and scrapes: no access log
-# scope["state"] key: the sessions api/deps.py opened for this request, closed after the response.
-REQUEST_SESSIONS = "todo_api.db_sessions"
 
 
 class BodyTooLarge(HTTPException):
@@ -35,9 +33,8 @@ class BodyTooLarge(HTTPException):
 
 
 class RequestContextMiddleware:
-    """Request id, access log, metrics, the body size cap, CORS, and closing the request's
-    database connections, in one layer: each ASGI layer costs a call and a `send` wrapper per
-    request, and on /health all of them together cost as much as FastAPI itself (bench/).
+    """Request id, access log, metrics, the body size cap and CORS in one layer: each ASGI layer
+    costs a call and a `send` wrapper per request.
 
     CORS: only browsers making cross-origin calls send Origin. Those requests go through
     Starlette's CORS middleware (`cors_options`); for the rest (probes, API clients, the
@@ -76,8 +73,6 @@ class RequestContextMiddleware:
         status = 500
         started = time.perf_counter()
         response_started = False
-        # Shared by every copy of the scope further down, so connections opened there are seen.
-        state = scope.setdefault("state", {})
         extra_headers = [(b"x-request-id", request_id.encode())]
         if not cross_origin:
             extra_headers.append((b"vary", b"Origin"))
@@ -88,10 +83,6 @@ class RequestContextMiddleware:
                 status = message["status"]
                 response_started = True
                 message["headers"] = [*message.get("headers", ()), *extra_headers]
-                # The route has produced its response: give its connections back to the pool
-                # before the bytes go out (the routes do not stream from the database).
-                if REQUEST_SESSIONS in state:
-                    await _close_sessions(state)
             await send(message)
 
         if chunked:  # a declared length is within the cap, and the server delivers no more
@@ -104,8 +95,6 @@ class RequestContextMiddleware:
                 status = 413
                 await _send_json(send, 413, {"detail": "Request body too large"}, request_id)
         finally:
-            if REQUEST_SESSIONS in state:  # no response started: an error escaped
-                await _close_sessions(state)
             in_flight[0] -= 1
             elapsed = time.perf_counter() - started
             route = _route_template(scope)
@@ -146,15 +135,6 @@ _id_counter = itertools.count(1)
 
 def _new_id() -> str:
     return f"{_ID_PREFIX}{next(_id_counter):020x}"  # 32 hex digits, as uuid4().hex
-
-
-async def _close_sessions(state: dict[str, Any]) -> None:
-    """Roll back what the route left uncommitted and return its connections to the pool."""
-    for session in state.pop(REQUEST_SESSIONS, ()):
-        try:
-            await session.close()
-        except Exception:  # the response is decided; a broken connection is the pool's to discard
-            log.warning("closing a database session failed", exc_info=True)
 
 
 def _route_template(scope: Scope) -> str:

@@ -2,9 +2,8 @@
 
 Every function is scoped to the owner's user id: another user's conversation is NotFound.
 A chat turn reads with `check_conversation` and `recent_messages`, and writes everything it
-adds with one `save_turn`, which commits the turn's unit of work; those use prebuilt
-Core statements, like services/tasks.py, because they run on every chat message, and take a
-session or a `db_direct.DirectConnection`.
+adds with one `save_turn`, which commits the turn's unit of work. Statements are prebuilt
+Core, like services/tasks.py, run on a `db.Connection`.
 """
 
 from __future__ import annotations
@@ -14,9 +13,8 @@ from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from todo_api.db_direct import Db, dialect_name, execute, execute_and_commit
+from todo_api.db import Connection
 from todo_api.models import Conversation, Message, utcnow
 from todo_api.services.errors import NotFound, Unauthorized
 from todo_api.services.users import INVALID_TOKEN
@@ -105,26 +103,26 @@ def title_for(first_message: str) -> str:
     return title
 
 
-async def check_conversation(db: Db, user_id: int, conversation_id: int) -> None:
+async def check_conversation(db: Connection, user_id: int, conversation_id: int) -> None:
     """NotFound unless the user owns this conversation."""
     params = {"conversation_id": conversation_id, "owner": user_id}
-    if (await execute(db, _OWNED, params)).scalar() is None:
+    if (await db.execute(_OWNED, params)).scalar() is None:
         raise NotFound("Conversation not found")
 
 
 async def recent_messages(
-    db: Db, conversation_id: int, limit: int
+    db: Connection, conversation_id: int, limit: int
 ) -> list[tuple[str, str, list[dict[str, Any]]]]:
     """The last `limit` messages as (role, content, actions), oldest first: the agent's context
     for this turn."""
     if limit <= 0:
         return []
-    rows = await execute(db, _RECENT, {"conversation_id": conversation_id, "limit": limit})
+    rows = await db.execute(_RECENT, {"conversation_id": conversation_id, "limit": limit})
     return [(role, content, list(actions or [])) for role, content, actions in reversed(rows.all())]
 
 
 async def save_turn(
-    db: Db,
+    db: Connection,
     user_id: int,
     conversation_id: int | None,
     message: str,
@@ -147,43 +145,48 @@ async def save_turn(
     else:
         turn["conversation_id"] = conversation_id
     try:
-        if dialect_name(db) == "postgresql":
+        if not db.is_sqlite:
             one = _NEW_TURN_ONE_STATEMENT if conversation_id is None else _NEXT_TURN_ONE_STATEMENT
-            return int((await execute_and_commit(db, one, turn)).all()[0][0])
+            return int((await db.execute_and_commit(one, turn)).all()[0][0])
         if conversation_id is None:
-            created = await execute(db, _CREATE, {**turn, "created_at": now, "updated_at": now})
+            created = await db.execute(_CREATE, {**turn, "created_at": now, "updated_at": now})
             conversation_id = turn["conversation_id"] = int(created.one()[0])
         else:
-            await execute(db, _TOUCH, turn)
-        await execute_and_commit(db, _ADD_TURN, turn)
+            await db.execute(_TOUCH, turn)
+        await db.execute_and_commit(_ADD_TURN, turn)
     except IntegrityError:  # the owner (and so the conversation) is gone
-        await db.rollback()  # (deleted after this request's authentication)
+        # (deleted after this request's authentication)
         raise Unauthorized(INVALID_TOKEN) from None
     return conversation_id
 
 
+_CONVERSATION_LIST = (
+    select(_C.id, _C.title, _C.created_at, _C.updated_at)
+    .where(_C.user_id == bindparam("user_id"))
+    .order_by(_C.updated_at.desc(), _C.id.desc())
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
+)
+_MESSAGE_LIST = (
+    select(_M.id, _M.role, _M.content, _M.actions, _M.created_at)
+    .where(_M.conversation_id == bindparam("conversation_id"))
+    .order_by(_M.id)
+    .limit(bindparam("limit"))
+)
+
+
 async def list_conversations(
-    session: AsyncSession, user_id: int, limit: int = 100, offset: int = 0
-) -> Sequence[Conversation]:
-    stmt = (
-        select(Conversation)
-        .where(Conversation.user_id == user_id)
-        .order_by(Conversation.updated_at.desc(), Conversation.id.desc())
-        .limit(limit)
-        .offset(offset)
-    )
-    rows = (await session.scalars(stmt)).all()
-    return rows
+    db: Connection, user_id: int, limit: int = 100, offset: int = 0
+) -> Sequence[Any]:
+    """The user's conversations, last active first: rows with ConversationOut's fields."""
+    params = {"user_id": user_id, "limit": limit, "offset": offset}
+    return (await db.execute(_CONVERSATION_LIST, params)).all()
 
 
 async def list_messages(
-    session: AsyncSession, user_id: int, conversation_id: int, limit: int = 500
-) -> Sequence[Message]:
-    await check_conversation(session, user_id, conversation_id)
-    stmt = (
-        select(Message)
-        .where(Message.conversation_id == conversation_id)
-        .order_by(Message.id)
-        .limit(limit)
-    )
-    return (await session.scalars(stmt)).all()
+    db: Connection, user_id: int, conversation_id: int, limit: int = 500
+) -> Sequence[Any]:
+    """A conversation's messages, oldest first: rows with MessageOut's fields."""
+    await check_conversation(db, user_id, conversation_id)
+    params = {"conversation_id": conversation_id, "limit": limit}
+    return (await db.execute(_MESSAGE_LIST, params)).all()

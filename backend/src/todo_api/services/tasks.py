@@ -3,10 +3,11 @@
 Every function takes the owner's user id and scopes each statement to it, so another user's task
 is indistinguishable from a task that does not exist (NotFound).
 
-Statements are SQLAlchemy Core, built once with bind parameters and returning plain rows: on
-this hot path, building a select and loading ORM entities cost more than the query itself
-(bench/findings.md). Writes run in the caller's transaction and do not commit: the caller owns
-the unit of work (a REST request, an MCP tool call, a whole chat turn) and commits once.
+Statements are SQLAlchemy Core, built once with bind parameters and returning plain rows (on
+this hot path, building a select and loading ORM entities cost more than the query itself).
+They run on the caller's `db.Connection`: on their own (a one-statement REST request), or
+inside the caller's `transaction()` (several statements: deletes with their tombstones,
+restores, an MCP tool call, a whole chat turn).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from todo_api.db_direct import Db, execute
+from todo_api.db import Connection
 from todo_api.models import DeletedTask, Task, utcnow
 from todo_api.schemas import (
     DUE_TIME_NEEDS_DUE_DATE,
@@ -222,7 +223,7 @@ def _page_statement(
 
 
 async def list_tasks(
-    db: Db, user_id: int, query: TaskQuery | None = None
+    db: Connection, user_id: int, query: TaskQuery | None = None
 ) -> tuple[Sequence[TaskRow], int]:
     """One page of the user's tasks and the total matching count, in one statement."""
     query = query or TaskQuery()
@@ -237,15 +238,15 @@ async def list_tasks(
         params["priority"] = query.priority.value
     if text:
         params["pattern"] = f"%{_escape_like(text.lower())}%"
-    rows = (await execute(db, page, params)).all()
+    rows = (await db.execute(page, params)).all()
     if rows:
         return cast(Sequence[TaskRow], rows), int(rows[0].total_count)
-    total = 0 if query.offset == 0 else int((await execute(db, count, params)).scalar() or 0)
+    total = 0 if query.offset == 0 else int((await db.execute(count, params)).scalar() or 0)
     return [], total
 
 
-async def get_task(db: Db, user_id: int, task_id: int) -> TaskRow:
-    row = (await execute(db, _GET, _owned(user_id, task_id))).first()
+async def get_task(db: Connection, user_id: int, task_id: int) -> TaskRow:
+    row = (await db.execute(_GET, _owned(user_id, task_id))).first()
     if row is None:
         raise NotFound("Task not found")
     return cast(TaskRow, row)
@@ -256,23 +257,10 @@ class TaskLimitReached(Conflict, ValueError):
     caller as a failed tool call (its message) rather than an internal error."""
 
 
-# MAX_TASKS_PER_USER; create_app sets it from the settings (one app per process).
-_max_tasks_per_user = 5000
-
-
-def set_max_tasks_per_user(cap: int) -> None:
-    global _max_tasks_per_user  # process-wide configuration, set at start-up
-    _max_tasks_per_user = cap
-
-
-def max_tasks_per_user() -> int:
-    return _max_tasks_per_user
-
-
-async def create_task(db: Db, user_id: int, data: TaskCreate) -> TaskRow:
-    """Add a task (every door: REST, chat, MCP); Conflict once the owner has the maximum."""
+async def create_task(db: Connection, user_id: int, data: TaskCreate, *, cap: int) -> TaskRow:
+    """Add a task (every door: REST, chat, MCP); Conflict once the owner has `cap` tasks
+    (MAX_TASKS_PER_USER)."""
     now = utcnow()
-    cap = _max_tasks_per_user
     values = {
         "user_id": user_id,
         **data.model_dump(),
@@ -281,9 +269,9 @@ async def create_task(db: Db, user_id: int, data: TaskCreate) -> TaskRow:
         "cap": cap,
     }
     try:
-        row = (await execute(db, _INSERT, values)).first()
+        row = (await db.execute(_INSERT, values)).first()
     except IntegrityError:  # the only constraint an insert can break: the owner is gone
-        await db.rollback()  # (deleted after this request's authentication)
+        # (deleted after this request's authentication)
         raise Unauthorized(INVALID_TOKEN) from None
     if row is None:  # the insert's own count check found the owner at the cap
         raise TaskLimitReached(
@@ -293,7 +281,7 @@ async def create_task(db: Db, user_id: int, data: TaskCreate) -> TaskRow:
     return cast(TaskRow, row)
 
 
-async def update_task(db: Db, user_id: int, task_id: int, data: TaskUpdate) -> TaskRow:
+async def update_task(db: Connection, user_id: int, task_id: int, data: TaskUpdate) -> TaskRow:
     """Change the given fields. Clearing the due date clears the due time too; a due time
     needs a due date, in the same change or already on the task (422 InvalidField)."""
     changes = data.model_dump(exclude_unset=True)
@@ -310,7 +298,7 @@ async def update_task(db: Db, user_id: int, task_id: int, data: TaskUpdate) -> T
     params = {**_owned(user_id, task_id), "now": utcnow()}
     params.update({f"new_{field}": value for field, value in changes.items()})
     stmt = _update_statement(tuple(sorted(changes)))
-    row = (await execute(db, stmt, params)).first()
+    row = (await db.execute(stmt, params)).first()
     if row is None:
         raise NotFound("Task not found")
     return cast(TaskRow, row)
@@ -332,7 +320,7 @@ def _update_statement(fields: tuple[str, ...]) -> Any:
 
 
 async def set_completed(
-    db: Db, user_id: int, task_id: int, completed: bool | None = None
+    db: Connection, user_id: int, task_id: int, completed: bool | None = None
 ) -> TaskRow:
     """Mark done / not done; `None` toggles."""
     params = {**_owned(user_id, task_id), "now": utcnow()}
@@ -340,7 +328,7 @@ async def set_completed(
         stmt = _TOGGLE
     else:
         stmt, params["completed"] = _SET_COMPLETED, completed
-    row = (await execute(db, stmt, params)).first()
+    row = (await db.execute(stmt, params)).first()
     if row is None:
         raise NotFound("Task not found")
     return cast(TaskRow, row)
@@ -372,12 +360,12 @@ _SUMMARY = select(
 ).where(_T.user_id == bindparam("user_id"))
 
 
-async def summary(db: Db, user_id: int, today: date) -> Summary:
+async def summary(db: Connection, user_id: int, today: date) -> Summary:
     """Counts for the board's views and the signature of all the user's tasks: one aggregate
     statement over the user's rows. The signature lets a poll answer "not modified" without
     reading a page. Edits are seen through updated_at, which every write sets to its clock:
     replicas whose clocks differ by more than the time between two edits could miss one."""
-    row = (await execute(db, _SUMMARY, {"user_id": user_id, "today": today})).one()
+    row = (await db.execute(_SUMMARY, {"user_id": user_id, "today": today})).one()
     done = int(row.completed)
     counts = {
         "all": int(row.all),
@@ -434,28 +422,28 @@ _DELETE_COMPLETED = (
 )
 
 
-async def _purge_old_tombstones(db: Db, now: datetime) -> None:
-    await execute(db, _PURGE, {"cutoff": now - TOMBSTONE_LIFETIME})
+async def _purge_old_tombstones(db: Connection, now: datetime) -> None:
+    await db.execute(_PURGE, {"cutoff": now - TOMBSTONE_LIFETIME})
 
 
-async def delete_task(db: Db, user_id: int, task_id: int) -> TaskRow:
+async def delete_task(db: Connection, user_id: int, task_id: int) -> TaskRow:
     """Delete the task, keeping a tombstone for restore_tasks (run in a transaction)."""
     now = utcnow()
     await _purge_old_tombstones(db, now)
-    await execute(db, _TOMBSTONE, {**_owned(user_id, task_id), "now": now})
-    row = (await execute(db, _DELETE, _owned(user_id, task_id))).first()
+    await db.execute(_TOMBSTONE, {**_owned(user_id, task_id), "now": now})
+    row = (await db.execute(_DELETE, _owned(user_id, task_id))).first()
     if row is None:  # nothing was tombstoned either (same conditions)
         raise NotFound("Task not found")
     return cast(TaskRow, row)
 
 
-async def delete_completed(db: Db, user_id: int) -> list[int]:
+async def delete_completed(db: Connection, user_id: int) -> list[int]:
     """Delete the user's completed tasks, each kept as a tombstone; their ids, ascending."""
     now = utcnow()
     await _purge_old_tombstones(db, now)
     params = {"user_id": user_id, "now": now}
-    await execute(db, _TOMBSTONE_COMPLETED, params)
-    return sorted(int(row.id) for row in (await execute(db, _DELETE_COMPLETED, params)).all())
+    await db.execute(_TOMBSTONE_COMPLETED, params)
+    return sorted(int(row.id) for row in (await db.execute(_DELETE_COMPLETED, params)).all())
 
 
 # Ids go in fixed slots (unused ones hold 0, never an id): one compiled statement for every
@@ -479,7 +467,9 @@ _REVIVE = (
 _DROP_TOMBSTONES = delete(_DELETED).where(*_OWN_TOMBSTONES)
 
 
-async def restore_tasks(db: Db, user_id: int, ids: Sequence[int]) -> list[TaskRow]:
+async def restore_tasks(
+    db: Connection, user_id: int, ids: Sequence[int], *, cap: int
+) -> list[TaskRow]:
     """Put deleted tasks back with their ids, creation times and every field, in the order
     given: NotFound unless each has a tombstone of this user (a day at most), Conflict if a
     task has that id, TaskLimitReached past the cap. All or nothing: run in a transaction."""
@@ -489,26 +479,26 @@ async def restore_tasks(db: Db, user_id: int, ids: Sequence[int]) -> list[TaskRo
         chunk = wanted[start : start + _RESTORE_SLOTS]
         slots = dict(zip(_SLOT_NAMES, chunk + [0] * (_RESTORE_SLOTS - len(chunk)), strict=True))
         params: dict[str, Any] = {"user_id": user_id, **slots}
-        found = {int(row.id) for row in (await execute(db, _FIND_TOMBSTONES, params)).all()}
+        found = {int(row.id) for row in (await db.execute(_FIND_TOMBSTONES, params)).all()}
         if len(found) < len(chunk):
             # The same answer for another user's task as for none (tests/reliability).
             raise NotFound("Task not found")
-        if (await execute(db, _FIND_LIVE, params)).first() is not None:
+        if (await db.execute(_FIND_LIVE, params)).first() is not None:
             raise Conflict("A task with this id exists already")
-        params.update(n=len(chunk), cap=_max_tasks_per_user)
-        rows = (await execute(db, _REVIVE, params)).all()
+        params.update(n=len(chunk), cap=cap)
+        rows = (await db.execute(_REVIVE, params)).all()
         if len(rows) < len(chunk):  # the cap check in the insert refused the chunk
             raise TaskLimitReached(
-                f"You have reached the limit of {_max_tasks_per_user} tasks. "
+                f"You have reached the limit of {cap} tasks. "
                 "Delete or clear completed tasks to restore these ones."
             )
-        await execute(db, _DROP_TOMBSTONES, params)
+        await db.execute(_DROP_TOMBSTONES, params)
         restored.update((int(row.id), cast(TaskRow, row)) for row in rows)
     return [restored[task_id] for task_id in wanted]
 
 
-async def count_tasks(db: Db, user_id: int) -> dict[str, int]:
-    rows = await execute(db, _COUNT_BY_STATUS, {"user_id": user_id})
+async def count_tasks(db: Connection, user_id: int) -> dict[str, int]:
+    rows = await db.execute(_COUNT_BY_STATUS, {"user_id": user_id})
     counts = {bool(done): int(n) for done, n in rows.all()}
     pending, completed = counts.get(False, 0), counts.get(True, 0)
     return {"total": pending + completed, "pending": pending, "completed": completed}
@@ -549,7 +539,7 @@ def _listing_statement(completed: bool | None, by_priority: bool, details: bool)
 
 
 async def first_tasks(
-    db: Db,
+    db: Connection,
     user_id: int,
     *,
     completed: bool | None,
@@ -565,16 +555,16 @@ async def first_tasks(
     if priority is not None:
         params["priority"] = priority
     stmt = _listing_statement(completed, priority is not None, details)
-    rows = (await execute(db, stmt, params)).all()
+    rows = (await db.execute(stmt, params)).all()
     return cast(Sequence[TaskLine], rows), int(rows[0].total_count) if rows else 0
 
 
 async def all_tasks(
-    db: Db, user_id: int, *, completed: bool | None = None, limit: int = 2000
+    db: Connection, user_id: int, *, completed: bool | None = None, limit: int = 2000
 ) -> Sequence[TaskBrief]:
     """Every task of the user (oldest first, bounded), e.g. to resolve "the milk one" to a task."""
     params = {"user_id": user_id, "limit": limit}
-    rows = await execute(db, _all_statement(completed), params)
+    rows = await db.execute(_all_statement(completed), params)
     return cast(Sequence[TaskBrief], rows.all())
 
 

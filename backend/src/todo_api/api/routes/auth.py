@@ -4,13 +4,12 @@ from fastapi import APIRouter, Request, Response, status
 
 from todo_api.api.deps import (
     CurrentUserId,
+    DbDep,
     LimiterDep,
-    SessionDep,
     SettingsDep,
     client_ip,
 )
 from todo_api.core.security import create_access_token
-from todo_api.models import User
 from todo_api.schemas import LoginIn, SignupIn, TokenOut, UserOut
 from todo_api.services import users
 from todo_api.services.errors import Unauthorized
@@ -18,7 +17,7 @@ from todo_api.services.errors import Unauthorized
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 
-def _token_for(user: User, settings: SettingsDep, response: Response) -> TokenOut:
+def _token_for(user: users.Account, settings: SettingsDep, response: Response) -> TokenOut:
     # The body carries a bearer token: no browser, proxy or CDN may keep a copy.
     response.headers["Cache-Control"] = "no-store"
     token = create_access_token(
@@ -35,14 +34,14 @@ async def signup(
     body: SignupIn,
     request: Request,
     response: Response,
-    session: SessionDep,
+    db: DbDep,
     settings: SettingsDep,
     limiter: LimiterDep,
 ) -> TokenOut:
     # Sign-ups share the login allowance per IP so accounts cannot be mass-created.
     await limiter.consume(limiter.parse(settings.login_rate_limit), f"signup:{client_ip(request)}")
     user = await users.create_user(
-        session, request.app.state.password_hashing, body.email, body.password, body.name
+        db, request.app.state.password_hashing, body.email, body.password, body.name
     )
     return _token_for(user, settings, response)
 
@@ -52,7 +51,7 @@ async def login(
     body: LoginIn,
     request: Request,
     response: Response,
-    session: SessionDep,
+    db: DbDep,
     settings: SettingsDep,
     limiter: LimiterDep,
 ) -> TokenOut:
@@ -61,7 +60,7 @@ async def login(
     await limiter.check(limit, ip_key)  # only failed attempts count against the allowance
     try:
         user = await users.authenticate(
-            session, request.app.state.password_hashing, body.email, body.password
+            db, request.app.state.password_hashing, body.email, body.password
         )
     except Unauthorized:
         await limiter.hit(limit, ip_key)
@@ -73,15 +72,15 @@ async def login(
 
 
 @router.get("/me", response_model=UserOut)
-async def me(user_id: CurrentUserId, session: SessionDep) -> User:
-    user = await users.get_user(session, user_id)
+async def me(user_id: CurrentUserId, db: DbDep) -> UserOut:
+    user = await users.get_user(db, user_id)
     if user is None:  # a deleted account's token
         raise Unauthorized(users.INVALID_TOKEN)
-    return user
+    return UserOut.model_validate(user)
 
 
 @router.delete("/me", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_me(user_id: CurrentUserId, session: SessionDep) -> Response:
+async def delete_me(user_id: CurrentUserId, db: DbDep) -> Response:
     """Delete the account with all its tasks and conversations."""
-    await users.delete_user(session, user_id)
+    await users.delete_user(db, user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

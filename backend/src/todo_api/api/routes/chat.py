@@ -17,10 +17,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from todo_api.agent import Agent, HistoryMessage, ToolBox
-from todo_api.api.deps import CurrentUserId, DirectTransactionDep, SessionDep
+from todo_api.api.deps import CurrentUserId, DbDep
 from todo_api.api.responses import json_response
 from todo_api.core.config import Settings
 from todo_api.core.ratelimit import RateLimiter
@@ -58,10 +57,10 @@ async def chat(
     body: ChatIn,
     request: Request,
     user_id: CurrentUserId,
-    db: DirectTransactionDep,
+    db: DbDep,
 ) -> Response:
     # Settings and the limiter straight from the app: as dependencies they cost FastAPI a
-    # dependency solve each (~10-15 us) on the busiest write route.
+    # dependency solve each on the busiest write route (bench/findings.md).
     settings: Settings = request.app.state.settings
     limiter: RateLimiter = request.app.state.limiter
     if len(body.message) > settings.chat_max_message_chars:
@@ -79,40 +78,49 @@ async def chat(
         )
     await limiter.consume(limiter.parse(settings.chat_rate_limit), f"chat:{user_id}")
 
-    history: list[HistoryMessage] = []
-    if body.conversation_id is not None:
-        await conversations.check_conversation(db, user_id, body.conversation_id)
-        history = [
-            HistoryMessage(role, content, actions)
-            for role, content, actions in await conversations.recent_messages(
-                db, body.conversation_id, settings.chat_history_messages
-            )
-        ]
+    # One transaction for the turn's writes, from the first to save_turn's commit. An LLM
+    # agent commits before each provider request (ToolBox.release), holding no connection
+    # while it waits.
+    async with db.transaction():
+        history: list[HistoryMessage] = []
+        if body.conversation_id is not None:
+            await conversations.check_conversation(db, user_id, body.conversation_id)
+            history = [
+                HistoryMessage(role, content, actions)
+                for role, content, actions in await conversations.recent_messages(
+                    db, body.conversation_id, settings.chat_history_messages
+                )
+            ]
 
-    agent: Agent = request.app.state.agent
-    moment = datetime.now(UTC)  # one clock for "today" and "at 5pm" (a time alone)
-    tools = ToolBox(
-        db, user_id, moment.date(), now=moment.time(), task_details=agent.reads_task_details
-    )
-    try:
-        result = await agent.run(tools, history, body.message)
-        reply, actions, status = result.reply, result.actions, result.status_code
-    except (DBAPIError, PoolTimeoutError, OSError, TimeoutError):
-        raise  # the app's handler answers 503 "database unavailable"
-    except Exception:
-        log.exception("chat agent failed", extra={"agent": agent.name})
-        await db.rollback()
-        reply, actions, status = (
-            "Sorry, something went wrong on my side; please try again.",
-            [],
-            500,
+        agent: Agent = request.app.state.agent
+        moment = datetime.now(UTC)  # one clock for "today" and "at 5pm" (a time alone)
+        tools = ToolBox(
+            db,
+            user_id,
+            moment.date(),
+            max_tasks=settings.max_tasks_per_user,
+            now=moment.time(),
+            task_details=agent.reads_task_details,
         )
+        try:
+            result = await agent.run(tools, history, body.message)
+            reply, actions, status = result.reply, result.actions, result.status_code
+        except (DBAPIError, OSError, TimeoutError):
+            raise  # the app's handler answers 503 "database unavailable"
+        except Exception:
+            log.exception("chat agent failed", extra={"agent": agent.name})
+            await db.rollback()
+            reply, actions, status = (
+                "Sorry, something went wrong on my side; please try again.",
+                [],
+                500,
+            )
 
-    # The messages are written once the reply is known, and the turn commits with them (with
-    # the local agent, the tools' writes too: one commit per turn).
-    conversation_id = await conversations.save_turn(
-        db, user_id, body.conversation_id, body.message, reply, actions
-    )
+        # The messages are written once the reply is known, and the turn commits with them
+        # (with the local agent, the tools' writes too: one commit per turn).
+        conversation_id = await conversations.save_turn(
+            db, user_id, body.conversation_id, body.message, reply, actions
+        )
     public = [_public_action(action) for action in actions if not action.get("internal")]
     return json_response(
         {"conversation_id": conversation_id, "reply": reply, "actions": public}, status
@@ -122,19 +130,19 @@ async def chat(
 @router.get("/conversations", response_model=list[ConversationOut])
 async def list_conversations(
     user_id: CurrentUserId,
-    session: SessionDep,
+    db: DbDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[ConversationOut]:
-    rows = await conversations.list_conversations(session, user_id, limit, offset)
+    rows = await conversations.list_conversations(db, user_id, limit, offset)
     return [ConversationOut.model_validate(c) for c in rows]
 
 
 @router.get("/conversations/{conversation_id}/messages", response_model=list[MessageOut])
 async def list_messages(
-    conversation_id: ConversationId, user_id: CurrentUserId, session: SessionDep
+    conversation_id: ConversationId, user_id: CurrentUserId, db: DbDep
 ) -> list[MessageOut]:
-    rows = await conversations.list_messages(session, user_id, conversation_id)
+    rows = await conversations.list_messages(db, user_id, conversation_id)
     return [
         MessageOut(
             id=m.id,

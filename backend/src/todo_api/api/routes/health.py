@@ -12,7 +12,6 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from todo_api.core.metrics import REGISTRY
-from todo_api.db import ping
 
 router = APIRouter(tags=["operations"])
 
@@ -44,7 +43,7 @@ async def ready(request: Request) -> dict[str, str] | JSONResponse:
     """Readiness: the database answers within DB_TIMEOUT_SECONDS."""
     settings = request.app.state.settings
     try:
-        await asyncio.wait_for(ping(request.app.state.engine), settings.db_timeout_seconds)
+        await asyncio.wait_for(request.app.state.db.ping(), settings.db_timeout_seconds)
     except Exception:
         return JSONResponse({"status": "not ready", "database": "unreachable"}, status_code=503)
     return {"status": "ready", "database": "connected"}
