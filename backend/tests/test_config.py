@@ -162,3 +162,26 @@ def test_production_requires_the_secret_even_with_a_sqlite_file(
         load_settings(database_url=f"sqlite:///{tmp_path / 'prod.db'}")
     assert str(exc.value).startswith("AUTH_SECRET:") and "\n" not in str(exc.value)
     assert not list(tmp_path.iterdir())  # nothing generated
+
+
+def test_cli_openapi_prints_the_schema_whatever_the_environment() -> None:
+    """`todo-api openapi > file` (frontend/lib/openapi.json): only JSON on stdout, the same
+    schema in any environment, no database opened."""
+    import json
+
+    def schema(env: dict[str, str]) -> str:
+        result = subprocess.run(
+            [sys.executable, "-m", "todo_api.cli", "openapi"],
+            env={"PATH": "/usr/bin:/bin", **env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd="/",
+            check=True,
+        )
+        return result.stdout
+
+    plain = schema({})
+    assert schema({"APP_ENV": "production", "DATABASE_URL": "postgresql://nowhere/x"}) == plain
+    paths = json.loads(plain)["paths"]
+    assert {"/api/tasks/parse", "/api/tasks/restore", "/api/tasks/{task_id}/restore"} <= set(paths)

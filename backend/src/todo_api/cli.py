@@ -101,9 +101,11 @@ def cmd_openapi(args: argparse.Namespace) -> None:
 
     from todo_api.main import create_app
 
-    # The schema does not depend on the environment: the default settings, no database opened.
+    # The schema does not depend on the environment: development settings (no secret needed),
+    # no database opened.
     logging.disable(logging.CRITICAL)
-    schema = create_app(Settings(database_url="sqlite:///:memory:")).openapi()
+    settings = Settings(app_env="development", database_url="sqlite:///:memory:")
+    schema = create_app(settings).openapi()
     text = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
     if args.output:
         with open(args.output, "w", encoding="utf-8") as out:
