@@ -107,7 +107,8 @@ describe("recovery when the backend goes away and comes back", { skip: missing &
       await page.waitForFunction(() => !document.querySelector("[data-testid=connection-status]")?.textContent?.includes("Offline"), null, { timeout: 20_000 });
       const recoveredAfter = Date.now() - back;
       console.log(`# the status cleared ${recoveredAfter} ms after the backend answered again`);
-      assert.ok(recoveredAfter <= 16_000, `recovered within the 15 s backoff cap (took ${recoveredAfter} ms)`);
+      // At worst the backoff's 15 s cap, plus one ping and a render.
+      assert.ok(recoveredAfter <= 18_000, `recovered within the 15 s backoff cap (took ${recoveredAfter} ms)`);
 
       await page.getByTestId("task").filter({ hasText: "Pay the rent" }).waitFor();
       assert.equal(await input.inputValue(), "Add call the plumber on friday please", "the typed chat text is kept");
