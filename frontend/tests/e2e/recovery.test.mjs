@@ -70,7 +70,10 @@ describe("recovery when the backend goes away and comes back", { skip: missing &
       // --- the backend goes away ---
       await backend.stop();
       // The user comes back to the tab: the page checks, quietly, and says it is offline — once.
-      await page.evaluate(() => window.dispatchEvent(new Event("focus")));
+      await page.evaluate(() => {
+        window.dispatchEvent(new Event("blur"));
+        window.dispatchEvent(new Event("focus"));
+      });
       await status.filter({ hasText: OFFLINE }).waitFor();
       assert.equal(await page.getByText(OFFLINE).count(), 1, "one offline status");
       assert.equal(await status.getAttribute("role"), "status");
@@ -83,7 +86,10 @@ describe("recovery when the backend goes away and comes back", { skip: missing &
       await input.pressSequentially(" please");
       await page.getByRole("region", { name: "Add a task" }).getByLabel("Title").fill("Half-typed task");
       // Also a later focus while down: still one status, no red alerts.
-      await page.evaluate(() => window.dispatchEvent(new Event("focus")));
+      await page.evaluate(() => {
+        window.dispatchEvent(new Event("blur"));
+        window.dispatchEvent(new Event("focus"));
+      });
       await page.waitForTimeout(1500);
       assert.deepEqual(await visibleAlerts(page), [], "no stacked red alerts while offline");
       assert.equal(await page.getByText(OFFLINE).count(), 1, "still one offline status");
