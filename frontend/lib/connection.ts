@@ -29,9 +29,9 @@ const listeners = new Set<() => void>();
 let attempt = 0;
 let retryTimer: ReturnType<typeof setTimeout> | null = null;
 let probing: Promise<boolean> | null = null;
-// A page that has just loaded is fresh: the first focus event after load is no reason to refetch.
-let lastFocusRefresh = typeof performance === "undefined" ? 0 : Date.now();
-/** Whether the user left the page (blur, hidden tab) since the last refresh: only a return counts. */
+let lastFocusRefresh = 0;
+/** Whether the user left the page (blur, hidden tab) since the last refresh: only a return counts,
+ * so the focus a page gets right after loading fetches nothing again. */
 let leftPage = false;
 let windowHooked = false;
 
