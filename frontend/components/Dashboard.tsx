@@ -50,11 +50,12 @@ export default function Dashboard() {
 
   const tasksChanged = useCallback(() => setBoardVersion((v) => v + 1), []);
 
-  // Reconnected, or back in the tab: the board reloads (its `version` changes), the user too.
+  // Reconnected: the board reloads at once (its `version` changes), the user too. A return to the
+  // tab is left to the board's own live polling, which wakes up on focus with a cheap 304.
   useEffect(
     () =>
-      onRefresh(() => {
-        tasksChanged();
+      onRefresh((reason) => {
+        if (reason === "reconnect") tasksChanged();
         if (!haveUser.current) void loadUser();
       }),
     [tasksChanged, loadUser],

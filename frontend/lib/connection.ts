@@ -30,6 +30,9 @@ let attempt = 0;
 let retryTimer: ReturnType<typeof setTimeout> | null = null;
 let probing: Promise<boolean> | null = null;
 let lastFocusRefresh = 0;
+/** Whether the user left the page (blur, hidden tab) since the last refresh: only a return counts,
+ * so the focus a page gets right after loading fetches nothing again. */
+let leftPage = false;
 let windowHooked = false;
 
 function setState(next: ConnectionState) {
@@ -37,8 +40,12 @@ function setState(next: ConnectionState) {
   for (const listener of listeners) listener();
 }
 
-function dispatchRefresh() {
-  window.dispatchEvent(new Event(REFRESH_EVENT));
+/** Why the page's data should be reloaded: the backend is back, or the user came back to the tab
+ * (the live board polls by itself then; the chat does not). */
+export type RefreshReason = "reconnect" | "return";
+
+function dispatchRefresh(reason: RefreshReason) {
+  window.dispatchEvent(new CustomEvent<RefreshReason>(REFRESH_EVENT, { detail: reason }));
 }
 
 /** One cheap request straight to the backend (not through api(): a 401 here must not sign out). */
@@ -83,7 +90,7 @@ export function markReachable() {
   retryTimer = null;
   attempt = 0;
   setState({ online: true, nextRetryAt: null });
-  dispatchRefresh();
+  dispatchRefresh("reconnect");
 }
 
 /** A request failed with `status` (0: no answer at all). Only "cannot reach the backend" counts,
@@ -95,19 +102,27 @@ export function reportFailure(status: number) {
   });
 }
 
+function onLeave() {
+  leftPage = true;
+}
+
 function onFocusLike() {
-  if (document.visibilityState === "hidden") return;
+  if (document.visibilityState === "hidden") {
+    leftPage = true;
+    return;
+  }
   if (!state.online) {
     void retryNow();
     return;
   }
   const now = Date.now();
-  if (now - lastFocusRefresh < FOCUS_REFRESH_MIN_MS) return;
+  if (!leftPage || now - lastFocusRefresh < FOCUS_REFRESH_MIN_MS) return;
+  leftPage = false;
   lastFocusRefresh = now;
   // Ping before refreshing: while the backend is down, one quiet probe instead of every panel's
   // reload failing with its own error.
   void probe().then((reachable) => {
-    if (reachable) dispatchRefresh();
+    if (reachable) dispatchRefresh("return");
     else if (state.online) scheduleRetry();
   });
 }
@@ -116,6 +131,7 @@ function hookWindow() {
   if (windowHooked || typeof window === "undefined") return;
   windowHooked = true;
   window.addEventListener("focus", onFocusLike);
+  window.addEventListener("blur", onLeave);
   window.addEventListener("online", onFocusLike);
   document.addEventListener("visibilitychange", onFocusLike);
   window.addEventListener("offline", () => {
@@ -139,9 +155,10 @@ export function useConnection(): ConnectionState {
   );
 }
 
-/** Run `handler` whenever the page's data should be reloaded (reconnect, focus, back online). */
-export function onRefresh(handler: () => void): () => void {
+/** Run `handler` whenever the page's data should be reloaded (reconnect, a return to the tab). */
+export function onRefresh(handler: (reason: RefreshReason) => void): () => void {
   hookWindow();
-  window.addEventListener(REFRESH_EVENT, handler);
-  return () => window.removeEventListener(REFRESH_EVENT, handler);
+  const listener = (event: Event) => handler((event as CustomEvent<RefreshReason>).detail ?? "reconnect");
+  window.addEventListener(REFRESH_EVENT, listener);
+  return () => window.removeEventListener(REFRESH_EVENT, listener);
 }

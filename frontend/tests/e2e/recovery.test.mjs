@@ -70,7 +70,10 @@ describe("recovery when the backend goes away and comes back", { skip: missing &
       // --- the backend goes away ---
       await backend.stop();
       // The user comes back to the tab: the page checks, quietly, and says it is offline — once.
-      await page.evaluate(() => window.dispatchEvent(new Event("focus")));
+      await page.evaluate(() => {
+        window.dispatchEvent(new Event("blur"));
+        window.dispatchEvent(new Event("focus"));
+      });
       await status.filter({ hasText: OFFLINE }).waitFor();
       assert.equal(await page.getByText(OFFLINE).count(), 1, "one offline status");
       assert.equal(await status.getAttribute("role"), "status");
@@ -83,7 +86,10 @@ describe("recovery when the backend goes away and comes back", { skip: missing &
       await input.pressSequentially(" please");
       await page.getByRole("region", { name: "Add a task" }).getByLabel("Title").fill("Half-typed task");
       // Also a later focus while down: still one status, no red alerts.
-      await page.evaluate(() => window.dispatchEvent(new Event("focus")));
+      await page.evaluate(() => {
+        window.dispatchEvent(new Event("blur"));
+        window.dispatchEvent(new Event("focus"));
+      });
       await page.waitForTimeout(1500);
       assert.deepEqual(await visibleAlerts(page), [], "no stacked red alerts while offline");
       assert.equal(await page.getByText(OFFLINE).count(), 1, "still one offline status");
@@ -107,7 +113,8 @@ describe("recovery when the backend goes away and comes back", { skip: missing &
       await page.waitForFunction(() => !document.querySelector("[data-testid=connection-status]")?.textContent?.includes("Offline"), null, { timeout: 20_000 });
       const recoveredAfter = Date.now() - back;
       console.log(`# the status cleared ${recoveredAfter} ms after the backend answered again`);
-      assert.ok(recoveredAfter <= 16_000, `recovered within the 15 s backoff cap (took ${recoveredAfter} ms)`);
+      // At worst the backoff's 15 s cap, plus one ping and a render.
+      assert.ok(recoveredAfter <= 18_000, `recovered within the 15 s backoff cap (took ${recoveredAfter} ms)`);
 
       await page.getByTestId("task").filter({ hasText: "Pay the rent" }).waitFor();
       assert.equal(await input.inputValue(), "Add call the plumber on friday please", "the typed chat text is kept");
