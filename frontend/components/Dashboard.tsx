@@ -61,8 +61,12 @@ export default function Dashboard() {
     [tasksChanged, loadUser],
   );
 
+  // A 401 while signing out (the board's poll racing the logout) is not an expired session.
+  const leaving = useRef(false);
   useEffect(() => {
-    const onUnauthorized = () => router.replace("/signin?expired=1");
+    const onUnauthorized = () => {
+      if (!leaving.current) router.replace("/signin?expired=1");
+    };
     window.addEventListener("todo:unauthorized", onUnauthorized);
     return () => window.removeEventListener("todo:unauthorized", onUnauthorized);
   }, [router]);
@@ -103,6 +107,7 @@ export default function Dashboard() {
   }
 
   async function signOut() {
+    leaving.current = true;
     setSigningOut(true);
     try {
       await api("/api/auth/logout", { method: "POST" });
