@@ -458,12 +458,13 @@ async def test_database_refusing_data_is_a_4xx_not_an_outage(pg_server: Postgres
     from sqlalchemy.exc import DBAPIError
 
     from todo_api.core.config import load_settings
+    from todo_api.db import translate_error
     from todo_api.main import create_app
 
     url = pg_server.create_database(f"dataerr_{uuid.uuid4().hex[:8]}")
     app = create_app(load_settings(database_url=url, app_env="test"))
     handler = app.exception_handlers[DBAPIError]
-    engine = app.state.engine
+    engine = app.state.db.engine
     cases: list[tuple[str, dict[str, Any], int]] = [
         ("SELECT CAST(:v AS text)", {"v": "a\x00b"}, 422),  # 22021, the U+0000 bug
         ("SELECT 1 / 0", {}, 422),  # 22012 division_by_zero
@@ -481,7 +482,10 @@ async def test_database_refusing_data_is_a_4xx_not_an_outage(pg_server: Postgres
                     await conn.execute(text(sql), params)
                 except DBAPIError as exc:
                     await conn.rollback()
-                    seen[sql] = ((await handler(None, exc)).status_code, expected)
+                    # What db.Connection raises: the driver's error, translated in one place.
+                    driver_error = getattr(exc.orig, "__cause__", None) or exc.orig
+                    translated, _ = translate_error(driver_error, sql)
+                    seen[sql] = ((await handler(None, translated)).status_code, expected)
                 else:
                     raise AssertionError(f"{sql} did not fail")
     finally:
@@ -490,12 +494,12 @@ async def test_database_refusing_data_is_a_4xx_not_an_outage(pg_server: Postgres
         load_settings(database_url=f"postgresql://u:p@127.0.0.1:{free_port()}/x", app_env="test")
     )
     try:
-        async with closed.state.engine.connect():
+        async with closed.state.db.engine.connect():
             raise AssertionError("connected to a closed port")
     except (DBAPIError, OSError) as exc:
         seen["connection refused"] = ((await handler(None, exc)).status_code, 503)
     finally:
-        await closed.state.engine.dispose()
+        await closed.state.db.engine.dispose()
     LEDGER.add(ITEM, "faults injected", len(seen))
     wrong = {k: v for k, v in seen.items() if v[0] != v[1]}
     assert not wrong, wrong
