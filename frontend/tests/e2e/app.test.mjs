@@ -16,6 +16,7 @@ import {
   screenshotPath,
   startBackend,
   startFrontend,
+  screenshotAll,
 } from "./harness.mjs";
 
 const missing = missingPrerequisite();
@@ -68,10 +69,7 @@ describe("todo app in a real browser", { skip: missing && !IN_CI ? missing : fal
       try {
         await fn();
       } catch (error) {
-        const slug = name.replace(/[^a-z0-9]+/gi, "-").toLowerCase();
-        for (const [i, p] of (browser?.contexts() ?? []).flatMap((c) => c.pages()).entries()) {
-          await p.screenshot({ path: screenshotPath(`FAILED-${slug}-${i}`), fullPage: true }).catch(() => {});
-        }
+        await screenshotAll(browser, name);
         throw error;
       }
     });
