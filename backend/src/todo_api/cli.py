@@ -44,7 +44,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         log.info("applying migrations before start (MIGRATE_ON_START)")
         _migrate(settings)
     uvicorn.run(
-        "todo_api.main:create_app",
+        "todo_api.main:create_served_app",
         factory=True,
         host=args.host,
         port=args.port,

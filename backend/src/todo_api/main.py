@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -143,3 +144,12 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     for exc_type in (DBAPIError, OSError, TimeoutError):
         app.add_exception_handler(exc_type, database_error)
+
+
+def create_served_app() -> FastAPI:
+    """The app as `todo-api serve` runs it. Everything start-up built (modules, routes, models:
+    ~150,000 objects) is moved out of the garbage collector's sight: a full collection walked
+    them all, an ~80 ms pause for every request in flight (bench/findings.md)."""
+    app = create_app()
+    gc.freeze()
+    return app
